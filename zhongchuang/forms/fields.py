@@ -1,0 +1,99 @@
+"""A WTForms form built from a program's fields (申报字段) as the catalogue states them.
+
+The form checks shape only (length, choice); the policy package parses each value and
+says, in Chinese, what is wrong with it (``services.eligibility.clean_data``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import get_locale
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import Length, Optional
+
+from zhongchuang.policy.identity import JIAXING_DISTRICTS
+
+INPUT_TYPES = {
+    "date": "date",
+    "month": "month",
+    "integer": "text",
+    "decimal": "text",
+    "money": "text",
+}
+INPUT_MODES = {"integer": "numeric", "decimal": "decimal", "money": "decimal"}
+
+
+def _label(spec: Any) -> str:
+    if str(get_locale()) == "en" and getattr(spec, "label_en", None):
+        return spec.label_en
+    return spec.label
+
+
+def build_program_form(
+    program_spec: Any, prefix: str = "", maker_spaces: list[tuple[str, str]] | None = None
+) -> type[FlaskForm]:
+    """A form class with one field per program field, in the catalogue's order."""
+
+    class ProgramForm(FlaskForm):
+        field_names: list[str] = []
+
+        def values(self) -> dict[str, Any]:
+            out: dict[str, Any] = {}
+            for name in self.field_names:
+                raw = getattr(self, name).data
+                if raw is None:
+                    continue
+                if isinstance(raw, str):
+                    raw = raw.strip()
+                    if raw == "":
+                        continue
+                out[name] = raw
+            return out
+
+        def fill(self, data: dict[str, Any]) -> None:
+            for name in self.field_names:
+                if name in data and data[name] is not None:
+                    value = data[name]
+                    if isinstance(value, bool):
+                        value = "true" if value else "false"
+                    getattr(self, name).data = str(value)
+
+    names = []
+    for spec in program_spec.fields:
+        label = _label(spec)
+        desc = spec.help or ""
+        kw: dict[str, Any] = {"description": desc, "validators": [Optional()]}
+        render: dict[str, Any] = {}
+        if spec.type == "enum":
+            choices = [("", "请选择")] + [(c.value, c.label) for c in spec.choices or []]
+            field = SelectField(label, choices=choices, **kw)
+        elif spec.type == "boolean":
+            field = SelectField(
+                label, choices=[("", "请选择"), ("true", "是"), ("false", "否")], **kw
+            )
+        elif spec.type == "district":
+            choices = [("", "请选择")] + [(k, f"{v}（{k}）") for k, v in JIAXING_DISTRICTS.items()]
+            field = SelectField(label, choices=choices, **kw)
+        elif spec.type == "maker_space":
+            choices = [("", "请选择")] + list(maker_spaces or [])
+            field = SelectField(label, choices=choices, validate_choice=False, **kw)
+        elif spec.type == "text":
+            kw["validators"].append(Length(max=5000))
+            field = TextAreaField(label, **kw)
+        else:
+            kw["validators"].append(Length(max=300))
+            if spec.type in INPUT_TYPES:
+                render["type"] = INPUT_TYPES[spec.type]
+            if spec.type in INPUT_MODES:
+                render["inputmode"] = INPUT_MODES[spec.type]
+            if spec.type == "month":
+                render["placeholder"] = "YYYY-MM"
+            field = StringField(label, render_kw=render or None, **kw)
+        setattr(ProgramForm, spec.name, field)
+        names.append(spec.name)
+    ProgramForm.field_names = names
+    if prefix:
+        ProgramForm.Meta = type("Meta", (), {})  # type: ignore[misc]
+    return ProgramForm

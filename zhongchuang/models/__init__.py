@@ -1,0 +1,69 @@
+"""SQLAlchemy 2.x typed models, one module per aggregate."""
+
+from zhongchuang.models.accounts import (
+    ENTERPRISE_SIZES,
+    ORG_KINDS,
+    ROLES,
+    STAFF_ROLES,
+    ApiToken,
+    Organization,
+    Person,
+    User,
+    UserRole,
+)
+from zhongchuang.models.audit import AuditEvent, AuditHead
+from zhongchuang.models.cases import (
+    HOLDING_STATES,
+    STATES,
+    Application,
+    Attachment,
+    BenefitClaim,
+    ExpertAssignment,
+    MakerSpace,
+    RosterRow,
+)
+from zhongchuang.models.catalogue import (
+    Article,
+    Batch,
+    CatalogueVersion,
+    Parameter,
+    Policy,
+    PolicyEvent,
+    Program,
+)
+from zhongchuang.models.messages import Notification, OutboxMail
+from zhongchuang.models.notices import Notice, NoticeItem, Objection
+
+__all__ = [
+    "ENTERPRISE_SIZES",
+    "HOLDING_STATES",
+    "ORG_KINDS",
+    "ROLES",
+    "STAFF_ROLES",
+    "STATES",
+    "ApiToken",
+    "Application",
+    "Article",
+    "Attachment",
+    "AuditEvent",
+    "AuditHead",
+    "Batch",
+    "BenefitClaim",
+    "CatalogueVersion",
+    "ExpertAssignment",
+    "MakerSpace",
+    "Notice",
+    "NoticeItem",
+    "Notification",
+    "Objection",
+    "Organization",
+    "OutboxMail",
+    "Parameter",
+    "Person",
+    "Policy",
+    "PolicyEvent",
+    "Program",
+    "RosterRow",
+    "User",
+    "UserRole",
+]

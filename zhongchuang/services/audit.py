@@ -1,0 +1,140 @@
+"""Audit trail: append events in the caller's transaction; verify the chain.
+
+Every transition, edit, upload, login and admin change calls ``record``. The chain's head
+row is locked while an event is appended (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite
+serialises writers with ``BEGIN IMMEDIATE``), so the chain stays linear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from zhongchuang.extensions import db
+from zhongchuang.models import AuditEvent, AuditHead, User
+from zhongchuang.services.runtime import now
+from zhongchuang.workflow.audit import GENESIS, event_hash, verify_chain
+
+
+def event_content(ev: AuditEvent) -> dict[str, Any]:
+    """The canonical content an event's hash covers (everything but the hashes)."""
+    return {
+        "at": ev.at.isoformat(),
+        "actor_id": ev.actor_id,
+        "actor_name": ev.actor_name,
+        "actor_role": ev.actor_role,
+        "kind": ev.kind,
+        "application_id": ev.application_id,
+        "action": ev.action,
+        "from_state": ev.from_state,
+        "to_state": ev.to_state,
+        "reason": ev.reason,
+        "articles": list(ev.articles or []),
+        "details": ev.details or {},
+    }
+
+
+def _lock_head() -> AuditHead:
+    head = db.session.execute(
+        sa.select(AuditHead).where(AuditHead.id == 1).with_for_update()
+    ).scalar_one_or_none()
+    if head is None:
+        head = AuditHead(id=1, last_event_id=None, last_hash=GENESIS)
+        db.session.add(head)
+        db.session.flush()
+    return head
+
+
+def record(
+    kind: str,
+    *,
+    actor: User | None = None,
+    role: str | None = None,
+    application_id: int | None = None,
+    action: str | None = None,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    reason: str | None = None,
+    articles: Sequence[str] = (),
+    details: dict[str, Any] | None = None,
+    actor_name: str | None = None,
+) -> AuditEvent:
+    """Append one event to the chain, inside the caller's transaction (no commit)."""
+    head = _lock_head()
+    ev = AuditEvent(
+        at=now(),
+        actor_id=actor.id if actor is not None else None,
+        actor_name=actor.username if actor is not None else actor_name,
+        actor_role=role,
+        kind=kind,
+        application_id=application_id,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason,
+        articles=list(articles),
+        details=details or {},
+        prev_hash=head.last_hash,
+        hash="",
+    )
+    ev.hash = event_hash(head.last_hash, event_content(ev))
+    db.session.add(ev)
+    db.session.flush()
+    head.last_event_id = ev.id
+    head.last_hash = ev.hash
+    return ev
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    events: int
+    first_bad: int | None
+    message: str
+
+
+def _iter_events(batch: int = 5000) -> Iterator[tuple[int, str, str, dict[str, Any]]]:
+    last_id = 0
+    while True:
+        rows = (
+            db.session.execute(
+                sa.select(AuditEvent)
+                .where(AuditEvent.id > last_id)
+                .order_by(AuditEvent.id)
+                .limit(batch)
+            )
+            .scalars()
+            .all()
+        )
+        if not rows:
+            return
+        for ev in rows:
+            yield ev.id, ev.prev_hash, ev.hash, event_content(ev)
+        last_id = rows[-1].id
+        db.session.expunge_all()
+
+
+def verify() -> VerifyResult:
+    """Recompute the whole chain; name the first event that does not fit."""
+    head = db.session.get(AuditHead, 1)
+    expected = head.last_hash if head is not None else None
+    result = verify_chain(_iter_events(), expected_head=expected)
+    if not result.ok and result.reason == "head_mismatch":
+        first_bad = head.last_event_id if head is not None else result.first_bad
+        return VerifyResult(
+            False,
+            result.events,
+            first_bad,
+            f"审计链末尾的事件（#{first_bad}）被删除或改动。",
+        )
+    if result.ok:
+        return VerifyResult(True, result.events, None, f"审计链完整，共 {result.events} 个事件。")
+    return VerifyResult(
+        False,
+        result.events,
+        result.first_bad,
+        f"审计链在事件 #{result.first_bad} 处断裂：该事件或其前一事件被改动或删除。",
+    )

@@ -1,0 +1,448 @@
+"""The bridge between the database and the policy rules: builds the program spec, the
+parameter table and the facts from the database, runs the pure evaluation, and keeps the
+benefit claims that stop one benefit being paid twice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from zhongchuang.errors import Forbidden, ValidationFailed
+from zhongchuang.extensions import db
+from zhongchuang.models import (
+    Application,
+    BenefitClaim,
+    MakerSpace,
+    Organization,
+    Parameter,
+    Person,
+    Policy,
+    Program,
+    RosterRow,
+    User,
+)
+from zhongchuang.models.cases import HOLDING_STATES
+from zhongchuang.policy.catalogue import ProgramSpec
+from zhongchuang.policy.dates import format_month, iter_months, parse_month
+from zhongchuang.policy.evaluate import Evaluation, evaluate, parse_data
+from zhongchuang.policy.facts import Facts, PriorBenefits, RosterSummary
+from zhongchuang.policy.fields import FieldValueError, is_blank, parse_field
+from zhongchuang.policy.identity import JIAXING_CITY, JIAXING_DISTRICTS, parse_credit_code
+from zhongchuang.policy.parameters import ParameterError, ParameterRecord, ParameterTable
+from zhongchuang.policy.status import is_in_force, policy_status
+from zhongchuang.services.runtime import vault
+
+#: Cases whose claims count against others (submitted up to disbursed).
+CLAIMING_STATES = (
+    "submitted",
+    "returned",
+    "accepted",
+    "county_approved",
+    "expert_reviewed",
+    *HOLDING_STATES,
+)
+
+_SPEC_CACHE: dict[tuple[int, int | None, int], ProgramSpec] = {}
+
+
+def program_spec(program: Program) -> ProgramSpec:
+    key = (program.id, program.catalogue_version_id, hash(str(program.definition.get("code"))))
+    spec = _SPEC_CACHE.get(key)
+    if spec is None:
+        spec = ProgramSpec.model_validate({**program.definition, "parameters": []})
+        _SPEC_CACHE[key] = spec
+    return spec
+
+
+def parameter_table(program: Program) -> ParameterTable:
+    rows = db.session.execute(
+        sa.select(Parameter).where(
+            Parameter.policy_id == program.policy_id,
+            sa.or_(Parameter.program_id.is_(None), Parameter.program_id == program.id),
+        )
+    ).scalars()
+    return ParameterTable(_record(r) for r in rows)
+
+
+def _record(row: Parameter) -> ParameterRecord:
+    value: Decimal | int = Decimal(row.value)
+    if value == value.to_integral_value() and row.unit not in ("yuan", "sqm"):
+        value = int(value)
+    return ParameterRecord(
+        name=row.name,
+        value=value,
+        valid_from=row.valid_from,
+        valid_to=row.valid_to,
+        article=row.article,
+        confirmed=row.confirmed,
+        unit=row.unit,
+        source=row.source,
+    )
+
+
+def _param(program: Program, name: str, on: date, default: Any = None) -> Any:
+    try:
+        return parameter_table(program).value(name, on)
+    except (ParameterError, KeyError):
+        return default
+
+
+def time_limit(program: Program, state: str, on: date) -> int | None:
+    name = program_spec(program).time_limits.get(state)
+    if not name:
+        return None
+    value = _param(program, name, on)
+    return int(value) if value is not None else None
+
+
+def max_award(program: Program, on: date) -> Decimal | None:
+    value = _param(program, "max_award", on)
+    return Decimal(str(value)) if value is not None else None
+
+
+def min_expert_scores(program: Program, on: date) -> int:
+    return int(_param(program, "min_expert_scores", on, 3))
+
+
+# --- who may apply, and where a case belongs --------------------------------------------
+
+
+def applicant_kind_allowed(user: User, program: Program) -> tuple[bool, str]:
+    spec = program_spec(program)
+    org = user.organization
+    for kind in spec.applicant_kinds:
+        if kind.kind == "person" and user.person_id is not None:
+            return True, ""
+        if kind.kind == "organization" and org is not None:
+            if kind.org_kinds and org.kind not in kind.org_kinds:
+                continue
+            if kind.enterprise_sizes and org.enterprise_size not in kind.enterprise_sizes:
+                continue
+            return True, ""
+    return False, f"“{program.name}”的申请人类型与您的账号不符。"
+
+
+def applicant_may_apply(user: User, program: Program) -> None:
+    if not user.has_role("applicant"):
+        raise Forbidden("只有申请人账号可以提出申报。")
+    ok, why = applicant_kind_allowed(user, program)
+    if not ok:
+        raise Forbidden(why)
+
+
+def case_district(user: User, program: Program, data: dict[str, Any]) -> str:
+    """An organisation's case is in its district; a person's in the district of the
+    business it concerns (from its credit code, or the chosen district when the code
+    names the city as a whole)."""
+    if user.organization is not None:
+        return user.organization.district
+    code = data.get("business_credit_code")
+    if isinstance(code, str) and code:
+        try:
+            district = parse_credit_code(code).district_code
+        except ValueError:
+            district = ""
+        if district in JIAXING_DISTRICTS:
+            return district
+    chosen = data.get("district")
+    if isinstance(chosen, str) and chosen in JIAXING_DISTRICTS:
+        return chosen
+    return JIAXING_CITY
+
+
+# --- data -------------------------------------------------------------------------------
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def clean_data(program: Program, data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+    """Check each field's value and normalise it for storage; refuse unknown fields.
+    With ``partial`` (a draft), blank fields are allowed."""
+    if not isinstance(data, dict):
+        raise ValidationFailed("申报数据须为对象。", errors={"data": ["须为 JSON 对象。"]})
+    spec = program_spec(program)
+    known = {f.name: f for f in spec.fields}
+    errors: dict[str, list[str]] = {}
+    out: dict[str, Any] = {}
+    for name, raw in data.items():
+        f = known.get(name)
+        if f is None:
+            errors[str(name)[:60]] = ["该事项没有这一项。"]
+            continue
+        if is_blank(raw):
+            if not partial and f.required:
+                errors[name] = [f"请填写“{f.label}”。"]
+            continue
+        if isinstance(raw, str) and len(raw) > 5000:
+            errors[name] = ["内容过长。"]
+            continue
+        if isinstance(raw, list | dict):
+            errors[name] = ["取值类型不正确。"]
+            continue
+        try:
+            value = parse_field(f, raw)
+        except FieldValueError as exc:
+            errors[name] = [f"“{f.label}”{exc.message}"]
+            continue
+        if f.type == "month" and isinstance(value, date):
+            out[name] = format_month(value)
+        else:
+            out[name] = _jsonable(value)
+    if errors:
+        raise ValidationFailed("申报信息有误，请按提示修改。", errors=errors)
+    return out
+
+
+# --- facts ------------------------------------------------------------------------------
+
+
+def _policy(program: Program) -> Policy:
+    return db.session.get(Policy, program.policy_id)
+
+
+def recognised_space_ids(on: date) -> frozenset[int]:
+    return frozenset(
+        db.session.execute(sa.select(MakerSpace.id).where(MakerSpace.recognised_on <= on)).scalars()
+    )
+
+
+def facts_for(
+    program: Program,
+    as_of: date,
+    *,
+    user: User | None = None,
+    case: Application | None = None,
+    values: dict[str, Any] | None = None,
+) -> Facts:
+    org: Organization | None = None
+    person: Person | None = None
+    if case is not None:
+        org = case.organization
+        person = case.person
+    elif user is not None:
+        org = user.organization
+        person = user.person
+    spec = program_spec(program)
+    policy = _policy(program)
+    prior = _prior_benefits(spec, case, person, org, values or {})
+    roster = _roster_summary(case) if spec.roster and case is not None else None
+    return Facts(
+        applicant_kind="organization" if org else ("person" if person else None),
+        org_kind=org.kind if org else None,
+        enterprise_size=org.enterprise_size if org else None,
+        org_district=org.district if org else None,
+        org_credit_code=org.credit_code if org else None,
+        recognised_maker_space_ids=recognised_space_ids(as_of),
+        prior_benefits=prior,
+        roster_summary=roster,
+        policy_events=tuple(policy.events),
+    )
+
+
+def _subject(
+    spec: ProgramSpec, person: Person | None, org: Organization | None, values: dict[str, Any]
+) -> str | None:
+    if spec.benefit.subject == "person":
+        return person.id_number_hash if person else None
+    code = values.get("business_credit_code")
+    if code:
+        return str(code)
+    return org.credit_code if org else None
+
+
+def _other_claims(benefit: str, subject: str, case: Application | None) -> list[BenefitClaim]:
+    stmt = sa.select(BenefitClaim).where(
+        BenefitClaim.benefit == benefit, BenefitClaim.subject == subject, BenefitClaim.active
+    )
+    if case is not None and case.id is not None:
+        stmt = stmt.where(BenefitClaim.application_id != case.id)
+    return list(db.session.execute(stmt).scalars())
+
+
+def _prior_benefits(
+    spec: ProgramSpec,
+    case: Application | None,
+    person: Person | None,
+    org: Organization | None,
+    values: dict[str, Any],
+) -> PriorBenefits:
+    subject = _subject(spec, person, org, values)
+    if subject is None or spec.roster:
+        return PriorBenefits()
+    key = spec.benefit.key
+    claims = _other_claims(key, subject, case)
+    grants = len({c.application_id for c in claims})
+    years = frozenset(int(c.period) for c in claims if c.period.isdigit())
+    months = frozenset(
+        parse_month(c.period) for c in claims if len(c.period) == 7 and c.period[4] == "-"
+    )
+    return PriorBenefits(grants={key: grants}, years={key: years}, months={key: months})
+
+
+def _roster_summary(case: Application) -> RosterSummary:
+    row = db.session.execute(
+        sa.select(
+            sa.func.count().filter(RosterRow.accepted),
+            sa.func.count().filter(sa.not_(RosterRow.accepted)),
+            sa.func.coalesce(sa.func.sum(RosterRow.amount).filter(RosterRow.accepted), 0),
+        ).where(RosterRow.application_id == case.id)
+    ).one()
+    return RosterSummary(
+        accepted_rows=int(row[0] or 0),
+        rejected_rows=int(row[1] or 0),
+        accepted_amount=Decimal(str(row[2] or 0)).quantize(Decimal("0.01")),
+    )
+
+
+# --- evaluation -------------------------------------------------------------------------
+
+
+@dataclass
+class CaseOutcome:
+    eligible: bool
+    amount: Decimal | None
+    explanation: list[dict[str, Any]]
+    snapshot: dict[str, Any]
+    failures: list[str]
+    policy_in_force: bool
+    policy_message: str
+    duplicate: str | None
+    claims: list[tuple[str, str, str]] = field(default_factory=list)
+    catalogue_version_id: int | None = None
+
+
+def evaluate_case(case: Application, as_of: date) -> CaseOutcome:
+    """Judge a case as of its submission date (从旧) and collect what it would claim."""
+    program = case.program
+    spec = program_spec(program)
+    params = parameter_table(program)
+    facts = facts_for(program, as_of, case=case, values=case.data or {})
+    ev = evaluate(spec, case.data or {}, as_of, params, facts)
+    policy = _policy(program)
+    in_force = is_in_force(policy.events, as_of)
+    status = policy_status(policy.events, as_of)
+    word = "已废止" if status == "repealed" else "尚未施行"
+    policy_message = (
+        "" if in_force else f"{policy.doc_number} 在 {as_of} {word}，不再受理新的申报。"
+    )
+    claims = claims_for(case, spec, ev)
+    duplicate = find_duplicate(case, claims)
+    snapshot = {
+        **ev.as_json(),
+        "catalogue_version_id": program.catalogue_version_id,
+        "parameters": params.snapshot(as_of),
+        "policy": {"doc_number": policy.doc_number, "status": status},
+    }
+    return CaseOutcome(
+        eligible=ev.eligible,
+        amount=ev.amount,
+        explanation=[r.as_json() for r in ev.explanation],
+        snapshot=snapshot,
+        failures=[r.message for r in ev.failed],
+        policy_in_force=in_force,
+        policy_message=policy_message,
+        duplicate=duplicate,
+        claims=claims,
+        catalogue_version_id=program.catalogue_version_id,
+    )
+
+
+def explain(user: User | None, program: Program, data: dict[str, Any], as_of: date) -> Evaluation:
+    """The eligibility explanation for data not yet submitted (self-check, draft page, API)."""
+    spec = program_spec(program)
+    values, _invalid = parse_data(spec, data)
+    facts = facts_for(program, as_of, user=user, values=values)
+    return evaluate(spec, data, as_of, parameter_table(program), facts)
+
+
+def self_check(program: Program, data: dict[str, Any], as_of: date) -> Evaluation:
+    return explain(None, program, data, as_of)
+
+
+# --- benefit claims ---------------------------------------------------------------------
+
+
+def claims_for(case: Application, spec: ProgramSpec, ev: Evaluation) -> list[tuple[str, str, str]]:
+    """The units of benefit a case claims: (benefit, subject, period)."""
+    key = spec.benefit.key
+    if spec.roster:
+        rows = db.session.execute(
+            sa.select(RosterRow.id_number_hash, RosterRow.month).where(
+                RosterRow.application_id == case.id, RosterRow.accepted
+            )
+        ).all()
+        return sorted({(key, h, m) for h, m in rows if h and m})
+    values, _invalid = parse_data(spec, case.data or {})
+    subject = _subject(spec, case.person, case.organization, values)
+    if subject is None:
+        return []
+    per = spec.benefit.per
+    if per == "once":
+        return [(key, subject, "once")]
+    if per == "year":
+        year = values.get("year")
+        return [(key, subject, str(year))] if year else []
+    start = values.get("interest_period_start")
+    end = values.get("interest_period_end")
+    if isinstance(start, date) and isinstance(end, date) and start <= end:
+        return [(key, subject, format_month(m)) for m in iter_months(start, end)]
+    return []
+
+
+def find_duplicate(case: Application, claims: Iterable[tuple[str, str, str]]) -> str | None:
+    claims = list(claims)
+    if not claims:
+        return None
+    conds = [
+        sa.and_(BenefitClaim.benefit == b, BenefitClaim.subject == s, BenefitClaim.period == p)
+        for b, s, p in claims
+    ]
+    found = []
+    for i in range(0, len(conds), 500):
+        found += db.session.execute(
+            sa.select(BenefitClaim.period, Application.number)
+            .join(Application, Application.id == BenefitClaim.application_id)
+            .where(
+                BenefitClaim.active,
+                BenefitClaim.application_id != case.id,
+                sa.or_(*conds[i : i + 500]),
+            )
+            .limit(5)
+        ).all()
+        if found:
+            break
+    if not found:
+        return None
+    period, number = found[0]
+    when = "" if period == "once" else f"（{period}）"
+    return f"同一补助{when}已由申报 {number} 申领或享受，不能重复享受。"
+
+
+def replace_claims(case: Application, claims: list[tuple[str, str, str]]) -> None:
+    db.session.execute(sa.delete(BenefitClaim).where(BenefitClaim.application_id == case.id))
+    db.session.add_all(
+        BenefitClaim(application_id=case.id, benefit=b, subject=s, period=p, active=True)
+        for b, s, p in claims
+    )
+    db.session.flush()
+
+
+def release_claims(case: Application) -> None:
+    db.session.execute(
+        sa.update(BenefitClaim).where(BenefitClaim.application_id == case.id).values(active=False)
+    )
+
+
+def lookup_hash(id_number: str) -> str:
+    return vault().lookup_hash(id_number)
