@@ -1,0 +1,627 @@
+"""守卫条件 — who may take which action on a case, and why not.
+
+:func:`check` is the one predicate: the service calls it before a transition, the pages
+and the API call :func:`can_act` / :func:`allowed_actions` (the same function) to decide
+which buttons to show. It is evaluated in a fixed order — role, jurisdiction, state,
+version, then the guards — and stops at the first of the first four that fails (an actor
+outside the case's jurisdiction must learn nothing more about it); all failing guards are
+reported together. Plain values in and out: no Flask, no models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Final
+
+from zhongchuang import errors
+from zhongchuang.workflow import budget as budget_rules
+from zhongchuang.workflow.machine import (
+    STAFF_ROLES,
+    TRANSITIONS,
+    ActionSpec,
+    action_label,
+    get_workflow,
+    state_label,
+)
+
+#: Checked in this order; the first four stop the evaluation.
+STAGES: Final = ("role", "jurisdiction", "state", "version", "guards")
+
+SCORE_MIN: Final = Decimal(0)
+SCORE_MAX: Final = Decimal(100)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """操作人 — the user acting, with roles and (for county reviewers) their district."""
+
+    user_id: int | None
+    roles: frozenset[str]
+    district: str | None = None
+    organization_id: int | None = None
+    person_id: int | None = None
+    is_system: bool = False
+
+    @classmethod
+    def system(cls) -> Actor:
+        """The scheduled command (系统自动), e.g. ``flask notices close-due``."""
+        return cls(user_id=None, roles=frozenset(), is_system=True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseFacts:
+    """案件事实 — what the guards need to know about one case, loaded by the service.
+
+    ``reserved`` and ``consumed`` are the batch's figures; ``budget`` ``None`` means the
+    batch has no budget set. ``money_program`` says whether city approval sets an amount.
+    ``scored_expert_ids`` are the experts who already scored (one score each).
+    """
+
+    id: int
+    workflow_id: str
+    state: str
+    version: int
+    district: str | None = None
+    applicant_user_id: int | None = None
+    organization_id: int | None = None
+    person_id: int | None = None
+    first_approver_id: int | None = None
+    batch_opens_on: date | None = None
+    batch_closes_on: date | None = None
+    policy_in_force_on_submission: bool = True
+    eligible: bool | None = None
+    eligibility_failures: Sequence[str] = ()
+    duplicate_benefit: str | None = None
+    money_program: bool = False
+    computed_amount: Decimal | None = None
+    approved_amount: Decimal | None = None
+    max_award: Decimal | None = None
+    budget: Decimal | None = None
+    reserved: Decimal = Decimal(0)
+    consumed: Decimal = Decimal(0)
+    notice_ends_on: date | None = None
+    open_objections: int = 0
+    expert_scores: int = 0
+    min_expert_scores: int = 3
+    assigned_expert_ids: frozenset[int] = frozenset()
+    scored_expert_ids: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionRequest:
+    """操作请求 — what the actor sends with the action (parsed by form or schema).
+
+    ``articles`` are cited article paths (e.g. ``四(一)``), ``failed_rules`` rule names
+    from the explanation; either satisfies "cite at least one article or failed rule".
+    """
+
+    action: str
+    today: date
+    version: int | None = None
+    reason: str | None = None
+    articles: Sequence[str] = ()
+    failed_rules: Sequence[str] = ()
+    amount: Decimal | None = None
+    score: int | Decimal | None = None
+    payment_reference: str | None = None
+
+
+@dataclass(frozen=True)
+class GuardFailure:
+    """一项未通过的条件: ``code`` is the API error code, ``guard`` the condition's name."""
+
+    code: str
+    message_zh: str
+    message_en: str
+    guard: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    failures: list[GuardFailure] = field(default_factory=list)
+
+    @property
+    def code(self) -> str | None:
+        """The error code of the first failure (``None`` when allowed)."""
+        return self.failures[0].code if self.failures else None
+
+    @property
+    def message_zh(self) -> str:
+        return "；".join(f.message_zh for f in self.failures)
+
+    @property
+    def message_en(self) -> str:
+        return "; ".join(f.message_en for f in self.failures)
+
+
+def _fail(code: str, guard: str, zh: str, en: str) -> GuardFailure:
+    return GuardFailure(code=code, message_zh=zh, message_en=en, guard=guard)
+
+
+def _any_roles(action: str) -> frozenset[str]:
+    """The roles of an action in any workflow (an action absent from one workflow is
+    still a known action: the role check comes before the state check)."""
+    for raw in TRANSITIONS:
+        if raw["action"] == action:
+            return frozenset(raw["roles"])
+    return frozenset()
+
+
+def _is_system_action(action: str) -> bool:
+    return any(raw["action"] == action and raw.get("system", False) for raw in TRANSITIONS)
+
+
+def _owns(actor: Actor, case: CaseFacts) -> bool:
+    """The applicant's own case: same user, or same organisation, or same person."""
+    if actor.user_id is not None and actor.user_id == case.applicant_user_id:
+        return True
+    if actor.organization_id is not None and actor.organization_id == case.organization_id:
+        return True
+    return actor.person_id is not None and actor.person_id == case.person_id
+
+
+def _in_jurisdiction(role: str, actor: Actor, case: CaseFacts) -> bool:
+    if role == "applicant":
+        return _owns(actor, case)
+    if role == "county_reviewer":
+        return actor.district is not None and actor.district == case.district
+    return True  # city reviewers, experts and finance act city-wide
+
+
+def _blank(text: str | None) -> bool:
+    return text is None or not text.strip()
+
+
+def check(
+    action: str,
+    actor: Actor,
+    case: CaseFacts,
+    req: ActionRequest | None,
+    *,
+    today: date | None = None,
+) -> Decision:
+    """Whether ``actor`` may take ``action`` on ``case`` with ``req``, and why not.
+
+    With ``req`` ``None`` this is a probe (for buttons): the version and whatever the
+    request would supply (reason, articles, amount, score, payment reference) are not
+    checked; date guards use ``today`` when given and are skipped otherwise.
+    """
+    if req is not None:
+        if req.action != action:
+            raise ValueError(f"request is for {req.action!r}, not {action!r}")
+        today = req.today
+    label = action_label(action)
+
+    # 1. role (角色)
+    if actor.is_system:
+        if not _is_system_action(action):
+            return Decision(
+                False,
+                [
+                    _fail(
+                        "forbidden",
+                        "role",
+                        f"系统不能自动执行“{label}”。",
+                        f"The system cannot perform {action!r}.",
+                    )
+                ],
+            )
+        granting: frozenset[str] = frozenset()
+    else:
+        granting = actor.roles & _any_roles(action)
+        if not granting:
+            return Decision(
+                False,
+                [
+                    _fail(
+                        "forbidden",
+                        "role",
+                        f"您的角色无权执行“{label}”。",
+                        f"Your role may not perform {action!r}.",
+                    )
+                ],
+            )
+
+    # 2. jurisdiction (管辖): the case is mapped to "not found" for outsiders
+    if granting and not any(_in_jurisdiction(role, actor, case) for role in granting):
+        return Decision(
+            False,
+            [
+                _fail(
+                    "not_found",
+                    "jurisdiction",
+                    "未找到该案件，或您无权查看。",
+                    "No such case, or you may not see it.",
+                )
+            ],
+        )
+
+    # 3. state (状态)
+    workflow = get_workflow(case.workflow_id)
+    spec = workflow.actions.get(action)
+    if spec is None or case.state not in spec.sources:
+        return Decision(
+            False,
+            [
+                _fail(
+                    "invalid_transition",
+                    "state",
+                    f"案件当前状态为“{state_label(case.state)}”，不能执行“{label}”。",
+                    f"{action!r} is not possible in state {case.state!r}"
+                    f" of workflow {workflow.id!r}.",
+                )
+            ],
+        )
+
+    # 4. version (版本)
+    if req is not None and req.version is not None and req.version != case.version:
+        return Decision(
+            False,
+            [
+                _fail(
+                    "version_conflict",
+                    "version",
+                    f"该案件已被他人更新（您的版本 {req.version}，当前版本 {case.version}），"
+                    "请刷新后重试。",
+                    f"The case has changed (version {req.version}, now {case.version}).",
+                )
+            ],
+        )
+
+    # 5. guards (条件)
+    failures = _guards(spec, actor, case, req, today)
+    return Decision(not failures, failures)
+
+
+def _guards(
+    spec: ActionSpec,
+    actor: Actor,
+    case: CaseFacts,
+    req: ActionRequest | None,
+    today: date | None,
+) -> list[GuardFailure]:
+    out: list[GuardFailure] = []
+    action = spec.action
+
+    if action == "submit":
+        out += _submit_guards(case, today)
+
+    # 回避: nobody reviews a case of their own organisation, nor their own case.
+    if not actor.is_system and spec.roles <= STAFF_ROLES:
+        own_org = actor.organization_id is not None and actor.organization_id == (
+            case.organization_id
+        )
+        own_case = (actor.user_id is not None and actor.user_id == case.applicant_user_id) or (
+            actor.person_id is not None and actor.person_id == case.person_id
+        )
+        if own_org or own_case:
+            out.append(
+                _fail(
+                    "guard_failed",
+                    "own_organization",
+                    "应当回避：不得审核本单位或本人的申报。",
+                    "You may not review a case of your own organisation or your own case.",
+                )
+            )
+
+    # 四眼原则: the first-instance approver does not approve at second instance.
+    if (
+        action == "city_approve"
+        and actor.user_id is not None
+        and actor.user_id == case.first_approver_id
+    ):
+        out.append(
+            _fail(
+                "guard_failed",
+                "four_eyes",
+                "四眼原则：初审通过的人员不得进行复审核准。",
+                "The user who approved at first instance may not approve at second instance.",
+            )
+        )
+
+    if req is not None:
+        if spec.needs_reason and _blank(req.reason):
+            out.append(
+                _fail(
+                    "guard_failed",
+                    "reason",
+                    f"“{action_label(action)}”须填写理由。",
+                    f"{action!r} needs a reason.",
+                )
+            )
+        if spec.needs_articles and not (
+            any(not _blank(a) for a in req.articles) or any(not _blank(r) for r in req.failed_rules)
+        ):
+            out.append(
+                _fail(
+                    "guard_failed",
+                    "articles",
+                    f"“{action_label(action)}”须引用至少一条政策条款或未通过的规则。",
+                    f"{action!r} needs at least one cited article or failed rule.",
+                )
+            )
+
+    if spec.requires_amount:
+        out += _amount_guards(case, req)
+
+    if action == "expert_score":
+        out += _score_guards(actor, case, req)
+
+    if action == "expert_conclude" and case.expert_scores < case.min_expert_scores:
+        out.append(
+            _fail(
+                "guard_failed",
+                "min_expert_scores",
+                f"专家评分不足：已有 {case.expert_scores} 份，"
+                f"至少需要 {case.min_expert_scores} 份。",
+                f"{case.expert_scores} expert scores, at least {case.min_expert_scores} needed.",
+            )
+        )
+
+    if action == "conclude_notice":
+        if case.notice_ends_on is None:
+            out.append(
+                _fail(
+                    "guard_failed",
+                    "notice_period",
+                    "该案件没有公示期信息。",
+                    "The case has no notice period.",
+                )
+            )
+        elif today is not None and today <= case.notice_ends_on:
+            out.append(
+                _fail(
+                    "guard_failed",
+                    "notice_period",
+                    f"公示期至 {case.notice_ends_on.isoformat()} 止，尚未届满。",
+                    f"The notice period runs until {case.notice_ends_on.isoformat()}.",
+                )
+            )
+        if case.open_objections > 0:
+            out.append(
+                _fail(
+                    "guard_failed",
+                    "open_objections",
+                    f"尚有 {case.open_objections} 件异议未处理。",
+                    f"{case.open_objections} objection(s) still open.",
+                )
+            )
+
+    if action in ("uphold_objection", "dismiss_objection") and case.open_objections < 1:
+        out.append(
+            _fail(
+                "guard_failed",
+                "open_objections",
+                "该案件没有待处理的异议。",
+                "The case has no open objection.",
+            )
+        )
+
+    if spec.requires_payment_reference and req is not None and _blank(req.payment_reference):
+        out.append(
+            _fail(
+                "guard_failed",
+                "payment_reference",
+                "拨付须填写支付凭证号。",
+                "A disbursement needs a payment reference.",
+            )
+        )
+    return out
+
+
+def _submit_guards(case: CaseFacts, today: date | None) -> list[GuardFailure]:
+    out: list[GuardFailure] = []
+    # 申报批次: the window binds the first submission; an amended resubmission is not late.
+    if case.state == "draft" and today is not None:
+        opens, closes = case.batch_opens_on, case.batch_closes_on
+        if (opens is not None and today < opens) or (closes is not None and today > closes):
+            window = (
+                f"{opens.isoformat() if opens else '—'} 至 {closes.isoformat() if closes else '—'}"
+            )
+            out.append(
+                _fail(
+                    "batch_closed",
+                    "batch_window",
+                    f"不在申报期内（申报期 {window}）。",
+                    f"Outside the application window ({window}).",
+                )
+            )
+    if not case.policy_in_force_on_submission:
+        out.append(
+            _fail(
+                "policy_not_in_force",
+                "policy_in_force",
+                "申报日该政策不在有效期内，不能受理新的申报。",
+                "The policy is not in force on the submission date.",
+            )
+        )
+    if case.eligible is None:
+        out.append(
+            _fail(
+                "guard_failed",
+                "eligibility",
+                "尚未完成资格条件审查。",
+                "Eligibility has not been evaluated.",
+            )
+        )
+    elif not case.eligible:
+        reasons = [r for r in case.eligibility_failures if r] or ["不符合申报条件。"]
+        out += [
+            _fail("guard_failed", "eligibility", f"不符合申报条件：{r}", f"Not eligible: {r}")
+            for r in reasons
+        ]
+    if case.duplicate_benefit:
+        out.append(
+            _fail(
+                "duplicate_benefit",
+                "duplicate_benefit",
+                f"重复享受：{case.duplicate_benefit}",
+                f"Duplicate benefit: {case.duplicate_benefit}",
+            )
+        )
+    return out
+
+
+def _amount_guards(case: CaseFacts, req: ActionRequest | None) -> list[GuardFailure]:
+    """核定金额 and 预算 at city approval."""
+    if not case.money_program:
+        if req is not None and req.amount is not None and req.amount != 0:
+            return [
+                _fail(
+                    "guard_failed",
+                    "amount",
+                    "该扶持事项不核定金额。",
+                    "This program does not set an amount.",
+                )
+            ]
+        return []
+    if case.budget is None:
+        return [
+            _fail(
+                "guard_failed",
+                "budget",
+                "该申报批次未设置预算，不能核定金额。",
+                "The batch has no budget.",
+            )
+        ]
+    if req is None:  # probe: refuse only when nothing at all can be reserved
+        left = case.budget - case.reserved - case.consumed
+        if left <= 0:
+            return [
+                _fail(
+                    "budget_exhausted",
+                    "budget",
+                    f"预算已用完：本批次预算{budget_rules.yuan(case.budget)}，"
+                    f"剩余{budget_rules.yuan(left)}。",
+                    "The batch budget is exhausted.",
+                )
+            ]
+        return []
+    amount = req.amount
+    if amount is None:
+        return [_fail("guard_failed", "amount", "须填写核定金额。", "An amount is required.")]
+    out: list[GuardFailure] = []
+    if amount <= 0:
+        out.append(
+            _fail("guard_failed", "amount", "核定金额须大于零。", "The amount must be positive.")
+        )
+    elif amount != amount.quantize(budget_rules.CENT):
+        out.append(
+            _fail(
+                "guard_failed",
+                "amount",
+                "核定金额须精确到分。",
+                "The amount must have at most two decimals.",
+            )
+        )
+    if case.max_award is not None and amount > case.max_award:
+        out.append(
+            _fail(
+                "guard_failed",
+                "max_award",
+                f"核定金额{budget_rules.yuan(amount)}超过上限{budget_rules.yuan(case.max_award)}。",
+                f"The amount {amount} exceeds the cap {case.max_award}.",
+            )
+        )
+    if case.computed_amount is not None and amount > case.computed_amount:
+        out.append(
+            _fail(
+                "guard_failed",
+                "computed_amount",
+                f"核定金额{budget_rules.yuan(amount)}超过按规则计算的金额"
+                f"{budget_rules.yuan(case.computed_amount)}。",
+                f"The amount {amount} exceeds the computed amount {case.computed_amount}.",
+            )
+        )
+    if not out and not budget_rules.fits(case.budget, case.reserved, case.consumed, amount):
+        out.append(
+            _fail(
+                "budget_exhausted",
+                "budget",
+                budget_rules.exhausted_message(case.budget, case.reserved, case.consumed, amount),
+                f"Budget {case.budget}, reserved {case.reserved}, consumed {case.consumed}: "
+                f"{amount} does not fit.",
+            )
+        )
+    return out
+
+
+def _score_guards(actor: Actor, case: CaseFacts, req: ActionRequest | None) -> list[GuardFailure]:
+    out: list[GuardFailure] = []
+    if actor.user_id is None or actor.user_id not in case.assigned_expert_ids:
+        out.append(
+            _fail(
+                "guard_failed",
+                "expert_assigned",
+                "您未被指派评审该案件。",
+                "You are not assigned to this case.",
+            )
+        )
+    elif actor.user_id in case.scored_expert_ids:
+        out.append(
+            _fail(
+                "guard_failed",
+                "expert_scored",
+                "您已对该案件评分。",
+                "You have already scored this case.",
+            )
+        )
+    if req is not None:
+        score = req.score
+        if score is None or isinstance(score, bool) or not isinstance(score, int | Decimal):
+            out.append(_fail("guard_failed", "score", "须填写评分。", "A score is required."))
+        elif not (SCORE_MIN <= Decimal(score) <= SCORE_MAX):
+            out.append(
+                _fail(
+                    "guard_failed",
+                    "score",
+                    f"评分须在 {SCORE_MIN} 至 {SCORE_MAX} 之间。",
+                    f"The score must be between {SCORE_MIN} and {SCORE_MAX}.",
+                )
+            )
+    return out
+
+
+def can_act(actor: Actor, case: CaseFacts, action: str, *, today: date | None = None) -> bool:
+    """The predicate the templates and the API's ``allowed_actions`` ask (probe mode)."""
+    return check(action, actor, case, None, today=today).allowed
+
+
+def allowed_actions(actor: Actor, case: CaseFacts, *, today: date | None = None) -> list[str]:
+    """The actions ``actor`` may take now on ``case`` (workflow declaration order)."""
+    workflow = get_workflow(case.workflow_id)
+    return [a for a in workflow.actions if can_act(actor, case, a, today=today)]
+
+
+_EXCEPTIONS: Final[dict[str, type[errors.DomainError]]] = {
+    "forbidden": errors.Forbidden,
+    "not_found": errors.NotFound,
+    "invalid_transition": errors.InvalidTransition,
+    "version_conflict": errors.VersionConflict,
+    "budget_exhausted": errors.BudgetExhausted,
+    "duplicate_benefit": errors.DuplicateBenefit,
+    "policy_not_in_force": errors.PolicyNotInForce,
+    "batch_closed": errors.BatchClosed,
+    "guard_failed": errors.GuardFailed,
+}
+
+
+def raise_for(decision: Decision) -> None:
+    """Raise the domain error of the first failure; the message lists every failure."""
+    if decision.allowed:
+        return
+    first = decision.failures[0]
+    by_guard: dict[str, list[str]] = {}
+    for f in decision.failures:
+        by_guard.setdefault(f.guard, []).append(f.message_zh)
+    exc_type = _EXCEPTIONS.get(first.code, errors.GuardFailed)
+    raise exc_type(
+        decision.message_zh,
+        code=first.code,
+        errors=by_guard,
+        detail=decision.message_en,
+    )

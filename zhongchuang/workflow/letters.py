@@ -1,0 +1,215 @@
+"""决定书 — the content of a decision letter (approval, rejection, return for amendment).
+
+Pure: the service gathers the facts, this module words them in Chinese, and the lead's
+renderer turns the :class:`DecisionLetter` into HTML or PDF. Every letter cites the
+articles relied on, with their text, and the rules (passed or failed) of the explanation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Final, Literal
+
+LetterKind = Literal["approval", "rejection", "return"]
+
+#: Which action produces which letter.
+LETTER_FOR_ACTION: Final[dict[str, LetterKind]] = {
+    "conclude_notice": "approval",
+    "return": "return",
+    "county_reject": "rejection",
+    "city_reject": "rejection",
+    "uphold_objection": "rejection",
+}
+
+TITLES: Final[dict[LetterKind, str]] = {
+    "approval": "扶持事项核准决定书",
+    "rejection": "不予支持决定书",
+    "return": "补正材料通知书",
+}
+
+MISSING_ARTICLE_TEXT: Final = "（本系统未收录该条款全文）"
+
+REMEDY_TEXT: Final = (
+    "如对本决定不服，可以自收到本决定书之日起六十日内依法申请行政复议，"
+    "或者自收到本决定书之日起六个月内依法向人民法院提起行政诉讼。"
+)
+
+_DIGITS: Final = "零壹贰叁肆伍陆柒捌玖"
+_UNITS: Final = ("", "拾", "佰", "仟")
+_BIG_UNITS: Final = ("", "万", "亿", "万亿")
+
+
+@dataclass(frozen=True)
+class CitedArticle:
+    """引用条款: its path in the policy (e.g. ``四(一)``) and its text."""
+
+    path: str
+    text: str
+
+
+@dataclass(frozen=True)
+class RuleLine:
+    """One line of the eligibility explanation (规则判定)."""
+
+    rule: str
+    article: str | None
+    passed: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class DecisionLetter:
+    kind: LetterKind
+    title: str
+    case_number: str
+    applicant: str
+    program_name: str
+    policy: str
+    decision_text: str
+    reason: str | None
+    articles: tuple[CitedArticle, ...]
+    rules: tuple[RuleLine, ...]
+    amount: Decimal | None
+    amount_in_words: str | None
+    issued_on: date
+    issued_on_text: str
+    issuer: str
+    remedy: str | None
+
+    @property
+    def failed_rules(self) -> tuple[RuleLine, ...]:
+        return tuple(r for r in self.rules if not r.passed)
+
+    @property
+    def passed_rules(self) -> tuple[RuleLine, ...]:
+        return tuple(r for r in self.rules if r.passed)
+
+
+def chinese_date(day: date) -> str:
+    """``2021年3月15日``."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _integer_words(n: int) -> str:
+    digits = str(n)
+    length = len(digits)
+    out: list[str] = []
+    zero_pending = False
+    for i, ch in enumerate(digits):
+        pos = length - 1 - i
+        if ch == "0":
+            zero_pending = True
+        else:
+            if zero_pending:
+                out.append("零")
+                zero_pending = False
+            out.append(_DIGITS[int(ch)] + _UNITS[pos % 4])
+        if pos % 4 == 0 and pos > 0 and int(digits[max(0, i - 3) : i + 1]):
+            out.append(_BIG_UNITS[pos // 4])
+    return "".join(out)
+
+
+def amount_in_words(amount: Decimal) -> str:
+    """大写金额, e.g. ``Decimal("1010.05")`` → ``人民币壹仟零壹拾元零伍分``."""
+    cents = amount.quantize(Decimal("0.01"))
+    if cents != amount or cents < 0:
+        raise ValueError(f"金额须为非负且精确到分：{amount}")
+    if cents >= Decimal(10) ** 16:
+        raise ValueError(f"金额过大：{amount}")
+    total = int(cents * 100)
+    yuan, jiao, fen = total // 100, total // 10 % 10, total % 10
+    if total == 0:
+        return "人民币零元整"
+    text = _integer_words(yuan) + "元" if yuan else ""
+    if jiao:
+        text += _DIGITS[jiao] + "角"
+    if fen:
+        if not jiao and yuan:
+            text += "零"
+        text += _DIGITS[fen] + "分"
+    else:
+        text += "整"
+    return "人民币" + text
+
+
+def _refs(articles: Sequence[CitedArticle]) -> str:
+    return "、".join(a.path for a in articles)
+
+
+def build_letter(
+    kind: LetterKind,
+    *,
+    case_number: str,
+    applicant: str,
+    program_name: str,
+    policy_title: str,
+    policy_doc_number: str,
+    article_texts: Mapping[str, str],
+    cited: Sequence[str],
+    issued_on: date,
+    issuer: str,
+    rules: Sequence[RuleLine] = (),
+    amount: Decimal | None = None,
+    reason: str | None = None,
+) -> DecisionLetter:
+    """The letter for one decision.
+
+    ``article_texts`` maps article paths to their text (the catalogue); ``cited`` are the
+    paths relied on, in order — a path missing from the catalogue is kept, marked as not
+    held. ``reason`` is required for a rejection or a return.
+    """
+    if kind not in TITLES:
+        raise ValueError(f"unknown letter kind {kind!r}")
+    if kind != "approval" and not (reason and reason.strip()):
+        raise ValueError("a rejection or a return states its reason")
+    seen: set[str] = set()
+    articles: list[CitedArticle] = []
+    for path in cited:
+        if path not in seen:
+            seen.add(path)
+            articles.append(CitedArticle(path, article_texts.get(path, MISSING_ARTICLE_TEXT)))
+    policy = f"《{policy_title}》（{policy_doc_number}）"
+    basis = policy + (_refs(articles) if articles else "")
+    words = amount_in_words(amount) if amount is not None else None
+    reason_text = reason.strip().rstrip("。") if reason else None
+
+    if kind == "approval":
+        text = f"经审核，{applicant}申报的“{program_name}”符合{basis}的规定，经公示无异议，"
+        if amount is not None:
+            text += f"决定予以支持，核定扶持金额人民币{amount:,.2f}元（大写：{words}）。"
+        else:
+            text += "决定予以核准。"
+        remedy = None
+    elif kind == "rejection":
+        text = (
+            f"经审核，{applicant}申报的“{program_name}”不符合{basis}的规定，决定不予支持。"
+            f"理由：{reason_text}。"
+        )
+        remedy = REMEDY_TEXT
+    else:
+        text = (
+            f"{applicant}申报的“{program_name}”经审查，需补正材料，现予退回。"
+            f"需补正事项：{reason_text}。依据：{basis}。请按要求补正后重新提交。"
+        )
+        remedy = None
+    return DecisionLetter(
+        kind=kind,
+        title=TITLES[kind],
+        case_number=case_number,
+        applicant=applicant,
+        program_name=program_name,
+        policy=policy,
+        decision_text=text,
+        reason=reason_text,
+        articles=tuple(articles),
+        rules=tuple(rules),
+        amount=amount,
+        amount_in_words=words,
+        issued_on=issued_on,
+        issued_on_text=chinese_date(issued_on),
+        issuer=issuer,
+        remedy=remedy,
+    )

@@ -1,0 +1,524 @@
+"""审批流程状态机 — the case workflows, declared as data and built with ``transitions``.
+
+Each workflow definition has a versioned id (``standard-v1``, ``expert-v1``); a case keeps
+the id it started with. The topology (which action leads from which state to which) is a
+``transitions.Machine`` per definition, built model-less from :data:`TRANSITIONS`; who may
+act and on which conditions is :mod:`zhongchuang.workflow.guards`.
+No Flask, no models: plain strings in and out.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from types import MappingProxyType
+from typing import Any, Final, Literal
+
+from transitions import Machine
+
+from zhongchuang.errors import InvalidTransition
+
+Lang = Literal["zh", "en"]
+BudgetEffect = Literal["reserve", "release", "consume"]
+
+#: 状态 — every state with its Chinese and English label, in display order.
+STATES: Final[dict[str, tuple[str, str]]] = {
+    "draft": ("草稿", "Draft"),
+    "submitted": ("已提交", "Submitted"),
+    "returned": ("退回补正", "Returned for amendment"),
+    "accepted": ("已受理", "Accepted"),
+    "county_approved": ("初审通过", "Approved at first instance"),
+    "expert_reviewed": ("专家评审完成", "Expert review completed"),
+    "city_approved": ("复审通过", "Approved at second instance"),
+    "in_notice": ("公示中", "In public notice"),
+    "approved": ("核准", "Approved"),
+    "disbursed": ("已拨付", "Disbursed"),
+    "rejected": ("不予支持", "Rejected"),
+    "withdrawn": ("已撤回", "Withdrawn"),
+}
+INITIAL_STATE: Final = "draft"
+FINAL_STATES: Final = frozenset({"disbursed", "rejected", "withdrawn"})
+#: States in which a case holds a budget reservation (预留).
+RESERVING_STATES: Final = frozenset({"city_approved", "in_notice", "approved"})
+
+ROLES: Final = ("applicant", "county_reviewer", "expert", "city_reviewer", "finance", "admin")
+#: Roles that review cases (工作人员); the applicant role is the other side.
+STAFF_ROLES: Final = frozenset({"county_reviewer", "expert", "city_reviewer", "finance"})
+
+#: 流转 — every action as data. ``sources`` lists the states it may start from; ``dest``
+#: ``None`` means the action records something without moving the case (internal
+#: transition). ``expert_only`` actions exist only in workflows with expert review, and
+#: ``sources_by_workflow`` narrows the sources of one workflow. ``system`` marks actions a
+#: scheduled command may also perform.
+TRANSITIONS: Final[list[dict[str, Any]]] = [
+    {
+        "action": "submit",
+        "sources": ["draft", "returned"],
+        "dest": "submitted",
+        "roles": ["applicant"],
+        "label": ("提交申报", "Submit"),
+    },
+    {
+        "action": "withdraw",
+        "sources": ["submitted", "returned"],
+        "dest": "withdrawn",
+        "roles": ["applicant"],
+        "label": ("撤回申报", "Withdraw"),
+    },
+    {
+        "action": "accept",
+        "sources": ["submitted"],
+        "dest": "accepted",
+        "roles": ["county_reviewer"],
+        "label": ("受理", "Accept"),
+    },
+    {
+        "action": "return",
+        "sources": ["submitted", "accepted"],
+        "dest": "returned",
+        "roles": ["county_reviewer"],
+        "label": ("退回补正", "Return for amendment"),
+        "needs_reason": True,
+        "needs_articles": True,
+    },
+    {
+        "action": "county_approve",
+        "sources": ["accepted"],
+        "dest": "county_approved",
+        "roles": ["county_reviewer"],
+        "label": ("初审通过", "Approve (first instance)"),
+    },
+    {
+        "action": "county_reject",
+        "sources": ["accepted"],
+        "dest": "rejected",
+        "roles": ["county_reviewer"],
+        "label": ("初审不予支持", "Reject (first instance)"),
+        "needs_reason": True,
+        "needs_articles": True,
+    },
+    {
+        "action": "expert_score",
+        "sources": ["county_approved"],
+        "dest": None,
+        "roles": ["expert"],
+        "label": ("专家评分", "Score"),
+        "requires_score": True,
+        "expert_only": True,
+    },
+    {
+        "action": "expert_conclude",
+        "sources": ["county_approved"],
+        "dest": "expert_reviewed",
+        "roles": ["city_reviewer"],
+        "label": ("完成专家评审", "Conclude expert review"),
+        "expert_only": True,
+    },
+    {
+        "action": "city_approve",
+        "sources": ["county_approved", "expert_reviewed"],
+        "sources_by_workflow": {"expert-v1": ["expert_reviewed"]},
+        "dest": "city_approved",
+        "roles": ["city_reviewer"],
+        "label": ("复审通过", "Approve (second instance)"),
+        "requires_amount": True,
+        "budget": "reserve",
+    },
+    {
+        "action": "city_reject",
+        "sources": ["county_approved", "expert_reviewed"],
+        "dest": "rejected",
+        "roles": ["city_reviewer"],
+        "label": ("复审不予支持", "Reject (second instance)"),
+        "needs_reason": True,
+        "needs_articles": True,
+    },
+    {
+        "action": "publish",
+        "sources": ["city_approved"],
+        "dest": "in_notice",
+        "roles": ["city_reviewer"],
+        "label": ("发布公示", "Publish notice"),
+    },
+    {
+        "action": "conclude_notice",
+        "sources": ["in_notice"],
+        "dest": "approved",
+        "roles": ["city_reviewer"],
+        "system": True,
+        "label": ("公示期满核准", "Conclude notice"),
+    },
+    {
+        "action": "uphold_objection",
+        "sources": ["in_notice"],
+        "dest": "rejected",
+        "roles": ["city_reviewer"],
+        "label": ("异议成立", "Uphold objection"),
+        "needs_reason": True,
+        "needs_articles": True,
+        "budget": "release",
+    },
+    {
+        "action": "dismiss_objection",
+        "sources": ["in_notice"],
+        "dest": None,
+        "roles": ["city_reviewer"],
+        "label": ("异议不成立", "Dismiss objection"),
+        "needs_reason": True,
+    },
+    {
+        "action": "disburse",
+        "sources": ["approved"],
+        "dest": "disbursed",
+        "roles": ["finance"],
+        "label": ("拨付", "Disburse"),
+        "requires_payment_reference": True,
+        "budget": "consume",
+    },
+]
+
+#: All action names, in declaration order.
+ACTIONS: Final = tuple(t["action"] for t in TRANSITIONS)
+
+#: 办理时限 — default working-day limit per waiting state. Only 受理 (5) comes from the
+#: design; the others are placeholders (unconfirmed) the service may override from config.
+DEFAULT_TIME_LIMITS: Final[dict[str, int]] = {
+    "submitted": 5,
+    "accepted": 20,
+    "county_approved": 20,
+    "expert_reviewed": 10,
+    "city_approved": 10,
+    "approved": 15,
+}
+
+#: 待办角色 — whose queue a case in this state sits in (``None``: nobody's).
+_WAITING_ROLE: Final[dict[str, str | None]] = {
+    "draft": "applicant",
+    "returned": "applicant",
+    "submitted": "county_reviewer",
+    "accepted": "county_reviewer",
+    "county_approved": "city_reviewer",
+    "expert_reviewed": "city_reviewer",
+    "city_approved": "city_reviewer",
+    "in_notice": "city_reviewer",
+    "approved": "finance",
+    "disbursed": None,
+    "rejected": None,
+    "withdrawn": None,
+}
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One action (操作) of one workflow, parsed from :data:`TRANSITIONS`."""
+
+    action: str
+    sources: frozenset[str]
+    dest: str | None
+    roles: frozenset[str]
+    label_zh: str
+    label_en: str
+    needs_reason: bool = False
+    needs_articles: bool = False
+    requires_amount: bool = False
+    requires_score: bool = False
+    requires_payment_reference: bool = False
+    budget: BudgetEffect | None = None
+    system: bool = False
+
+    @property
+    def changes_state(self) -> bool:
+        return self.dest is not None
+
+    @property
+    def reserves(self) -> bool:
+        return self.budget == "reserve"
+
+    @property
+    def releases(self) -> bool:
+        return self.budget == "release"
+
+    @property
+    def consumes(self) -> bool:
+        return self.budget == "consume"
+
+
+@dataclass(frozen=True, eq=False)
+class Workflow:
+    """A versioned workflow definition (流程定义) and its ``transitions`` machine.
+
+    Compared and hashed by identity: there is one object per id, in :data:`WORKFLOWS`.
+    """
+
+    id: str
+    name_zh: str
+    name_en: str
+    expert_review: bool
+    states: tuple[str, ...]
+    actions: Mapping[str, ActionSpec]
+    machine: Machine = field(repr=False)
+
+    def label(self, lang: Lang = "zh") -> str:
+        return self.name_zh if lang == "zh" else self.name_en
+
+
+def _spec(raw: Mapping[str, Any], workflow_id: str, states: tuple[str, ...]) -> ActionSpec:
+    sources = raw.get("sources_by_workflow", {}).get(workflow_id, raw["sources"])
+    zh, en = raw["label"]
+    return ActionSpec(
+        action=raw["action"],
+        sources=frozenset(s for s in sources if s in states),
+        dest=raw["dest"],
+        roles=frozenset(raw["roles"]),
+        label_zh=zh,
+        label_en=en,
+        needs_reason=raw.get("needs_reason", False),
+        needs_articles=raw.get("needs_articles", False),
+        requires_amount=raw.get("requires_amount", False),
+        requires_score=raw.get("requires_score", False),
+        requires_payment_reference=raw.get("requires_payment_reference", False),
+        budget=raw.get("budget"),
+        system=raw.get("system", False),
+    )
+
+
+def _build(workflow_id: str, name_zh: str, name_en: str, *, expert_review: bool) -> Workflow:
+    states = tuple(s for s in STATES if expert_review or s != "expert_reviewed")
+    specs = {
+        raw["action"]: _spec(raw, workflow_id, states)
+        for raw in TRANSITIONS
+        if expert_review or not raw.get("expert_only", False)
+    }
+    for spec in specs.values():
+        if spec.dest is not None and spec.dest not in states:
+            raise ValueError(f"{workflow_id}: {spec.action} leads to unknown state {spec.dest}")
+    machine = Machine(
+        model=None,
+        states=list(states),
+        transitions=[
+            {"trigger": s.action, "source": sorted(s.sources), "dest": s.dest}
+            for s in specs.values()
+        ],
+        initial=INITIAL_STATE,
+        auto_transitions=False,
+        send_event=False,
+    )
+    return Workflow(
+        workflow_id, name_zh, name_en, expert_review, states, MappingProxyType(specs), machine
+    )
+
+
+#: The workflow definitions by id. Never change a published one: add ``-v2``.
+WORKFLOWS: Final[dict[str, Workflow]] = {
+    wf.id: wf
+    for wf in (
+        _build("standard-v1", "标准审批流程", "Standard review", expert_review=False),
+        _build("expert-v1", "专家评审流程", "Review with experts", expert_review=True),
+    )
+}
+
+
+def get_workflow(workflow_id: str) -> Workflow:
+    """The workflow definition with this id; ``KeyError`` when unknown."""
+    try:
+        return WORKFLOWS[workflow_id]
+    except KeyError:
+        raise KeyError(f"未知的审批流程：{workflow_id}") from None
+
+
+def current_workflow_for(expert_review: bool) -> str:
+    """The id new cases of a program start with (现行流程版本)."""
+    return "expert-v1" if expert_review else "standard-v1"
+
+
+def get_action(workflow_id: str, action: str) -> ActionSpec | None:
+    """The action of this workflow, or ``None`` when the workflow has no such action."""
+    return get_workflow(workflow_id).actions.get(action)
+
+
+def next_state(workflow_id: str, state: str, action: str) -> str:
+    """下一状态 — asked of the ``transitions`` machine; raises InvalidTransition."""
+    wf = get_workflow(workflow_id)
+    found = wf.machine.get_transitions(trigger=action, source=state) if state in wf.states else []
+    if not found:
+        raise InvalidTransition(
+            f"当前状态“{state_label(state)}”下不能执行“{action_label(action)}”。",
+            detail=f"{workflow_id}: no transition {action!r} from {state!r}",
+        )
+    dest = found[0].dest
+    return state if dest is None else dest
+
+
+def actions_from(workflow_id: str, state: str) -> list[str]:
+    """Actions the workflow offers in this state, whoever the actor (declaration order)."""
+    wf = get_workflow(workflow_id)
+    return [a for a, spec in wf.actions.items() if state in spec.sources]
+
+
+def state_label(state: str, lang: Lang = "zh") -> str:
+    zh, en = STATES.get(state, (state, state))
+    return zh if lang == "zh" else en
+
+
+def action_label(action: str, lang: Lang = "zh") -> str:
+    for raw in TRANSITIONS:
+        if raw["action"] == action:
+            zh, en = raw["label"]
+            return zh if lang == "zh" else en
+    return action
+
+
+def waiting_role(state: str) -> str | None:
+    """待办角色 — whose queue a case in this state sits in; ``None`` for final states.
+
+    A case in ``county_approved`` of ``expert-v1`` sits with the city reviewer, who
+    assigns the experts and concludes; experts see their assignments separately.
+    """
+    if state not in _WAITING_ROLE:
+        raise KeyError(f"未知的状态：{state}")
+    return _WAITING_ROLE[state]
+
+
+# ---------------------------------------------------------------------------- diagrams
+
+_FONT: Final = "Noto Sans CJK SC"
+
+
+def _dot_str(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def to_dot(workflow_id: str, lang: Lang = "zh") -> str:
+    """The workflow as Graphviz DOT, labels in Chinese (with the English name below)."""
+    wf = get_workflow(workflow_id)
+    lines = [
+        f"digraph {_dot_str(wf.id)} {{",
+        "  rankdir=LR;",
+        f"  graph [fontname={_dot_str(_FONT)}, label={_dot_str(wf.label(lang))}, labelloc=t];",
+        f"  node [shape=box, style=rounded, fontname={_dot_str(_FONT)}];",
+        f"  edge [fontname={_dot_str(_FONT)}, fontsize=10];",
+    ]
+    for state in wf.states:
+        label = f"{state_label(state, lang)}\n{state}"
+        extra = ", peripheries=2" if state in FINAL_STATES else ""
+        extra += ', style="rounded,bold"' if state == INITIAL_STATE else ""
+        lines.append(f"  {_dot_str(state)} [label={_dot_str(label)}{extra}];")
+    for spec in wf.actions.values():
+        label = spec.label_zh if lang == "zh" else spec.label_en
+        for source in sorted(spec.sources, key=wf.states.index):
+            dest = spec.dest or source
+            style = ", style=dashed" if spec.dest is None else ""
+            lines.append(
+                f"  {_dot_str(source)} -> {_dot_str(dest)} [label={_dot_str(label)}{style}];"
+            )
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+@cache
+def to_svg(workflow_id: str, lang: Lang = "zh") -> str:
+    """The workflow drawn as SVG: Graphviz ``dot`` when installed, else a simple layout."""
+    dot = shutil.which("dot")
+    if dot:
+        try:
+            done = subprocess.run(  # noqa: S603 — fixed binary, our own DOT on stdin
+                [dot, "-Tsvg"],
+                input=to_dot(workflow_id, lang).encode("utf-8"),
+                capture_output=True,
+                timeout=30,
+                check=True,
+            )
+            return done.stdout.decode("utf-8")
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return fallback_svg(workflow_id, lang)
+
+
+def _xml(text: str) -> str:
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&#39;")
+    )
+
+
+def fallback_svg(workflow_id: str, lang: Lang = "zh") -> str:
+    """A self-drawn SVG (no Graphviz): states in columns by distance from ``draft``."""
+    wf = get_workflow(workflow_id)
+    # Column = length of the shortest path from the initial state (breadth first).
+    column: dict[str, int] = {INITIAL_STATE: 0}
+    frontier = [INITIAL_STATE]
+    while frontier:
+        nxt: list[str] = []
+        for state in frontier:
+            for spec in wf.actions.values():
+                if state in spec.sources and spec.dest and spec.dest not in column:
+                    column[spec.dest] = column[state] + 1
+                    nxt.append(spec.dest)
+        frontier = nxt
+    for state in wf.states:
+        column.setdefault(state, max(column.values()) + 1)
+    rows: dict[int, int] = {}
+    pos: dict[str, tuple[int, int]] = {}
+    box_w, box_h, gap_x, gap_y, margin = 150, 46, 90, 40, 30
+    for state in wf.states:
+        col = column[state]
+        row = rows.get(col, 0)
+        rows[col] = row + 1
+        pos[state] = (margin + col * (box_w + gap_x), margin + 30 + row * (box_h + gap_y))
+    width = margin * 2 + (max(column.values()) + 1) * (box_w + gap_x)
+    height = margin * 2 + 30 + max(rows.values()) * (box_h + gap_y)
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="{_FONT}, sans-serif" font-size="12">',
+        f"<title>{_xml(wf.label(lang))}</title>",
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
+        'markerHeight="8" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker>'
+        "</defs>",
+        f'<text x="{margin}" y="{margin}" font-size="16">{_xml(wf.label(lang))}</text>',
+    ]
+    for spec in wf.actions.values():
+        label = _xml(spec.label_zh if lang == "zh" else spec.label_en)
+        for source in sorted(spec.sources, key=wf.states.index):
+            sx, sy = pos[source]
+            if spec.dest is None:
+                x, y = sx + box_w // 2, sy
+                out.append(
+                    f'<path d="M{x - 15},{y} C{x - 25},{y - 30} {x + 25},{y - 30} {x + 15},{y}" '
+                    'fill="none" stroke="#555" stroke-dasharray="4 3" '
+                    'marker-end="url(#arrow)"/>'
+                )
+                out.append(f'<text x="{x}" y="{y - 26}" text-anchor="middle">{label}</text>')
+                continue
+            dx, dy = pos[spec.dest]
+            x1, y1 = sx + box_w, sy + box_h // 2
+            x2, y2 = dx, dy + box_h // 2
+            if dx <= sx:  # backwards edge: from the bottom of one box to the bottom of the other
+                x1, y1, x2, y2 = sx + box_w // 2, sy + box_h, dx + box_w // 2, dy + box_h
+            out.append(
+                f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#555" '
+                'marker-end="url(#arrow)"/>'
+            )
+            out.append(
+                f'<text x="{(x1 + x2) // 2}" y="{(y1 + y2) // 2 - 4}" text-anchor="middle" '
+                f'fill="#333">{label}</text>'
+            )
+    for state in wf.states:
+        x, y = pos[state]
+        stroke = 'stroke-width="3"' if state in FINAL_STATES else 'stroke-width="1"'
+        out.append(
+            f'<g class="state" id="state-{_xml(state)}"><rect x="{x}" y="{y}" width="{box_w}" '
+            f'height="{box_h}" rx="8" fill="#fff" stroke="#222" {stroke}/>'
+            f'<text x="{x + box_w // 2}" y="{y + 20}" text-anchor="middle" font-size="14">'
+            f"{_xml(state_label(state, lang))}</text>"
+            f'<text x="{x + box_w // 2}" y="{y + 37}" text-anchor="middle" fill="#666">'
+            f"{_xml(state)}</text></g>"
+        )
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
