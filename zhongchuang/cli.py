@@ -97,10 +97,13 @@ def register_cli(app: Flask) -> None:
     for group in (users_cli, audit_cli, policy_cli, demo_cli, notices_cli, ids_cli):
         app.cli.add_command(group)
     import importlib
+    import pkgutil
 
-    for name in ("cli_policy", "cli_cases", "cli_ops"):
-        try:
-            importlib.import_module(f"zhongchuang.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"zhongchuang.{name}":
-                raise
+    import zhongchuang
+
+    # Each ``zhongchuang/cli_*.py`` adds its commands to the groups above (or its own).
+    for info in pkgutil.iter_modules(zhongchuang.__path__):
+        if info.name.startswith("cli_"):
+            module = importlib.import_module(f"zhongchuang.{info.name}")
+            if hasattr(module, "register"):
+                module.register(app)

@@ -38,7 +38,7 @@ def register_api(app: Flask) -> None:
 
     api.init_app(app, spec_kwargs=SPEC_KWARGS)
     modules = [accounts]
-    for name in ("catalogue", "applications", "notices", "admin"):
+    for name in ("catalogue", "applications", "notices", "admin", "roster"):
         mod = _optional(name)
         if mod is not None:
             modules.append(mod)

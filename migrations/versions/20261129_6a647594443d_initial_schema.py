@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 8abd2093ae24
+Revision ID: 6a647594443d
 Revises: 
-Create Date: 2026-11-29 02:33:04.829729
+Create Date: 2026-11-29 02:35:20.910929
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import zhongchuang.models.base
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision = '8abd2093ae24'
+revision = '6a647594443d'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -171,6 +171,25 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_articles')),
     sa.UniqueConstraint('policy_id', 'path', name='uq_articles_policy_path')
     )
+    op.create_table('invitations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('email', sa.String(length=200), nullable=True),
+    sa.Column('invited_by', sa.Integer(), nullable=False),
+    sa.Column('created_at', zhongchuang.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', zhongchuang.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', zhongchuang.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('used_by', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['invited_by'], ['users.id'], name=op.f('fk_invitations_invited_by_users')),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_invitations_organization_id_organizations')),
+    sa.ForeignKeyConstraint(['used_by'], ['users.id'], name=op.f('fk_invitations_used_by_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_invitations')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_invitations_token_hash'))
+    )
+    with op.batch_alter_table('invitations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_invitations_organization_id'), ['organization_id'], unique=False)
+
     op.create_table('notices',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('title', sa.String(length=300), nullable=False),
@@ -186,6 +205,20 @@ def upgrade():
     )
     with op.batch_alter_table('notices', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_notices_ends_on'), ['ends_on'], unique=False)
+
+    op.create_table('password_resets',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', zhongchuang.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', zhongchuang.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', zhongchuang.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_password_resets_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_password_resets')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_password_resets_token_hash'))
+    )
+    with op.batch_alter_table('password_resets', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_password_resets_user_id'), ['user_id'], unique=False)
 
     op.create_table('policy_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -525,10 +558,18 @@ def downgrade():
     op.drop_table('user_roles')
     op.drop_table('programs')
     op.drop_table('policy_events')
+    with op.batch_alter_table('password_resets', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_password_resets_user_id'))
+
+    op.drop_table('password_resets')
     with op.batch_alter_table('notices', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_notices_ends_on'))
 
     op.drop_table('notices')
+    with op.batch_alter_table('invitations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_invitations_organization_id'))
+
+    op.drop_table('invitations')
     op.drop_table('articles')
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_tokens_user_id'))
