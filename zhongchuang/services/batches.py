@@ -107,7 +107,8 @@ def update_batch(
     errors = _check(new_open, new_close, budget, None)
     if budget is not None and budget < batch.reserved + batch.consumed:
         errors.setdefault("budget", []).append(
-            f"预算不能低于已占用的 {batch.reserved + batch.consumed:.2f} 元（已核定待拨付与已拨付之和）。"
+            f"预算不能低于已占用的 {batch.reserved + batch.consumed:.2f} 元"
+            "（已核定待拨付与已拨付之和）。"
         )
     if errors:
         raise ValidationFailed("批次信息有误。", errors=errors)
