@@ -394,6 +394,12 @@ def _act(user: User | None, case_id: int, action: str, inp: ActionInput) -> Appl
 
     case = _load_for_action(user, case_id)
     db.session.refresh(case)
+    if inp.version is not None and inp.version != case.version:
+        # The caller saw an older version: whatever it meant to do, the case has moved.
+        raise VersionConflict(
+            f"该案件已被他人更新（您看到的是第 {inp.version} 版，当前为第 {case.version} 版），"
+            "请刷新后重试。"
+        )
     spec = get_action(case.workflow_id, action)
     batch: Batch | None = None
     if case.batch_id is not None:
