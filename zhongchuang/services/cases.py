@@ -424,6 +424,9 @@ def _act(user: User | None, case_id: int, action: str, inp: ActionInput) -> Appl
     if action == "uphold_objection" or action == "dismiss_objection":
         _objection(case, inp, required=True)
     facts = case_facts(case, batch, **extra)
+    if action == "city_approve" and inp.amount is None and facts.money_program:
+        # Unless the city reviewer sets another, the approved amount is the computed one.
+        inp.amount = case.computed_amount
     req = ActionRequest(
         action=action,
         today=today(),
@@ -440,6 +443,16 @@ def _act(user: User | None, case_id: int, action: str, inp: ActionInput) -> Appl
     if outcome is not None and not outcome.policy_in_force and not decision.allowed:
         raise PolicyNotInForce(outcome.policy_message)
     raise_for(decision)
+    if action == "submit":
+        from zhongchuang.errors import GuardFailed
+        from zhongchuang.services.attachments import missing_attachments
+
+        missing = missing_attachments(case)
+        if missing:
+            raise GuardFailed(
+                f"尚缺必需的附件：{'、'.join(missing)}。请上传后再提交。",
+                errors={"attachments": [f"请上传“{label}”。" for label in missing]},
+            )
 
     from_state = case.state
     to_state = (
