@@ -15,9 +15,9 @@ PDF_BYTES = (
 
 def attach_required(case, user) -> None:  # noqa: ANN001
     """Upload a small PDF for every attachment kind the case's program requires."""
-    try:
-        from zhongchuang.services import attachments
-    except ImportError:  # the attachments service is not there yet
-        return
-    for kind in attachments.required_kinds(case.program):
-        attachments.store_attachment(user, case.id, kind, f"{kind}.pdf", io.BytesIO(PDF_BYTES))
+    from zhongchuang.services import attachments
+    from zhongchuang.services.eligibility import program_spec
+
+    for spec in program_spec(case.program).attachments:
+        if spec.required:
+            attachments.upload(user, case.id, spec.kind, f"{spec.kind}.pdf", io.BytesIO(PDF_BYTES))

@@ -96,25 +96,51 @@ class VerifyResult:
     message: str
 
 
+_COLUMNS = (
+    AuditEvent.id,
+    AuditEvent.prev_hash,
+    AuditEvent.hash,
+    AuditEvent.at,
+    AuditEvent.actor_id,
+    AuditEvent.actor_name,
+    AuditEvent.actor_role,
+    AuditEvent.kind,
+    AuditEvent.application_id,
+    AuditEvent.action,
+    AuditEvent.from_state,
+    AuditEvent.to_state,
+    AuditEvent.reason,
+    AuditEvent.articles,
+    AuditEvent.details,
+)
+
+
 def _iter_events(batch: int = 5000) -> Iterator[tuple[int, str, str, dict[str, Any]]]:
+    """Every event in chain order, read in pages of plain rows (no ORM objects kept)."""
     last_id = 0
     while True:
-        rows = (
-            db.session.execute(
-                sa.select(AuditEvent)
-                .where(AuditEvent.id > last_id)
-                .order_by(AuditEvent.id)
-                .limit(batch)
-            )
-            .scalars()
-            .all()
-        )
+        rows = db.session.execute(
+            sa.select(*_COLUMNS).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+        ).all()
         if not rows:
             return
-        for ev in rows:
-            yield ev.id, ev.prev_hash, ev.hash, event_content(ev)
+        for r in rows:
+            content = {
+                "at": r.at.isoformat(),
+                "actor_id": r.actor_id,
+                "actor_name": r.actor_name,
+                "actor_role": r.actor_role,
+                "kind": r.kind,
+                "application_id": r.application_id,
+                "action": r.action,
+                "from_state": r.from_state,
+                "to_state": r.to_state,
+                "reason": r.reason,
+                "articles": list(r.articles or []),
+                "details": r.details or {},
+            }
+            yield r.id, r.prev_hash, r.hash, content
         last_id = rows[-1].id
-        db.session.expunge_all()
 
 
 def verify() -> VerifyResult:

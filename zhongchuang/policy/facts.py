@@ -1,0 +1,67 @@
+"""What the rules need to know besides the application's own data, filled by the services
+from the database: the applicant, recognised maker spaces, earlier benefits, the roster.
+
+Counts and sets never include the case being judged itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from zhongchuang.policy.status import EventLike
+
+
+@dataclass(frozen=True)
+class PriorBenefits:
+    """Earlier benefits of the same subject, by the program's ``benefit.key``.
+
+    The subject is the one the program's ``benefit.subject`` names: the applicant person
+    for per-person benefits (``graduate_startup_grant``), the business for per-business
+    ones (``employment_driving_grant``). Count approved and pending cases alike.
+    """
+
+    #: benefit key → number of grants already held or pending (一次性补助, 带动就业补助).
+    grants: Mapping[str, int] = field(default_factory=dict)
+    #: benefit key → years already granted (per-year benefits).
+    years: Mapping[str, frozenset[int]] = field(default_factory=dict)
+    #: benefit key → months (first days) already subsidised (per-month benefits, 贷款贴息).
+    months: Mapping[str, frozenset[date]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RosterSummary:
+    """The checked roster of a ``graduate_social_insurance`` claim (花名册)."""
+
+    accepted_rows: int
+    rejected_rows: int
+    accepted_amount: Decimal
+
+
+@dataclass(frozen=True)
+class Facts:
+    """The applicant and the world on the as-of date, as plain values.
+
+    ``applicant_kind`` is ``organization`` or ``person``; ``org_kind`` ``operator`` or
+    ``enterprise``; ``enterprise_size`` ``micro``/``small``/``medium``/``large``.
+    ``recognised_maker_space_ids`` holds the ids of the 市级众创空间 recognised on the as-of
+    date (ints or strings; compared as strings). ``policy_events`` are the events of the
+    policy the program belongs to (for “opened while the policy is in force”): any objects
+    with ``kind`` and ``date`` (``status.PolicyEvent``, or database rows).
+    """
+
+    applicant_kind: str | None = None
+    org_kind: str | None = None
+    enterprise_size: str | None = None
+    org_district: str | None = None
+    org_credit_code: str | None = None
+    recognised_maker_space_ids: frozenset[int | str] = frozenset()
+    prior_benefits: PriorBenefits = field(default_factory=PriorBenefits)
+    roster_summary: RosterSummary | None = None
+    policy_events: tuple[EventLike, ...] = ()
+
+    def maker_space_recognised(self, space_id: int | str) -> bool:
+        wanted = str(space_id).strip()
+        return any(str(s).strip() == wanted for s in self.recognised_maker_space_ids)
