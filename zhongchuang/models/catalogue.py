@@ -123,6 +123,7 @@ class Parameter(db.Model):
     #: None for a parameter the catalogue shares between all its programs.
     program_id: Mapped[int | None] = mapped_column(sa.ForeignKey("programs.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(sa.String(60))
+    label: Mapped[str | None] = mapped_column(sa.String(100))
     value: Mapped[str] = mapped_column(sa.String(100))
     unit: Mapped[str | None] = mapped_column(sa.String(30))
     valid_from: Mapped[date] = mapped_column(sa.Date)

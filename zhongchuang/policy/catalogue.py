@@ -205,6 +205,8 @@ class ParameterSpec(_Model):
     """A parameter's value over one period (OpenFisca-style)."""
 
     name: Code
+    #: What users read instead of the code, e.g. ``年度补助上限``.
+    label: str | None = None
     value: Decimal
     unit: Unit
     valid_from: dt.date

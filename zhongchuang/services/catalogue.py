@@ -208,6 +208,7 @@ def _upsert_parameters(
             same_name = [r for r in rows if r.name == spec.name]
             exact = next((r for r in same_name if r.valid_from == spec.valid_from), None)
             meta = {
+                "label": spec.label,
                 "unit": spec.unit,
                 "article": spec.article,
                 "source": spec.source,

@@ -26,7 +26,28 @@ def ymd(value: date | None) -> str:
     return value.isoformat() if value else "—"
 
 
+UNIT_LABELS = {
+    "yuan": "元",
+    "sqm": "平方米",
+    "months": "个月",
+    "years": "年",
+    "count": "",
+    "working_days": "个工作日",
+    "days": "天",
+}
+
+
+def parameter_value(par: object) -> str:
+    """``20000.00 yuan`` → ``20,000.00 元``; ``18 months`` → ``18 个月``."""
+    unit = getattr(par, "unit", None) or ""
+    raw = str(getattr(par, "value", ""))
+    text = money(raw) if unit == "yuan" else raw
+    label = UNIT_LABELS.get(unit, unit)
+    return f"{text} {label}".strip()
+
+
 def register(app: Flask) -> None:
+    app.jinja_env.filters["parameter_value"] = parameter_value
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["local_dt"] = local_dt
     app.jinja_env.filters["ymd"] = ymd

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 6a647594443d
+Revision ID: fe1f65ef846e
 Revises: 
-Create Date: 2026-11-29 02:35:20.910929
+Create Date: 2026-11-29 02:44:24.862995
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import zhongchuang.models.base
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision = '6a647594443d'
+revision = 'fe1f65ef846e'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -101,6 +101,7 @@ def upgrade():
     sa.Column('id_number_masked', sa.String(length=18), nullable=False),
     sa.Column('birth_date', sa.Date(), nullable=True),
     sa.Column('phone', sa.String(length=30), nullable=True),
+    sa.Column('address', sa.String(length=300), nullable=True),
     sa.Column('created_at', zhongchuang.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_persons')),
     sa.UniqueConstraint('id_number_hash', name=op.f('uq_persons_id_number_hash'))
@@ -277,6 +278,7 @@ def upgrade():
     sa.Column('policy_id', sa.Integer(), nullable=False),
     sa.Column('program_id', sa.Integer(), nullable=True),
     sa.Column('name', sa.String(length=60), nullable=False),
+    sa.Column('label', sa.String(length=100), nullable=True),
     sa.Column('value', sa.String(length=100), nullable=False),
     sa.Column('unit', sa.String(length=30), nullable=True),
     sa.Column('valid_from', sa.Date(), nullable=False),
