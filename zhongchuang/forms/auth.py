@@ -8,9 +8,12 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
+from zhongchuang.forms.choices import to_choices
 from zhongchuang.policy.identity import JIAXING_DISTRICTS
 
-DISTRICT_CHOICES = [("", _l("请选择"))] + [(k, f"{v}（{k}）") for k, v in JIAXING_DISTRICTS.items()]
+DISTRICT_CHOICES = to_choices(
+    [("", _l("请选择"))] + [(k, f"{v}（{k}）") for k, v in JIAXING_DISTRICTS.items()]
+)
 
 
 class LoginForm(FlaskForm):
@@ -71,13 +74,15 @@ class OrganizationForm(_AccountFields):
     )
     enterprise_size = SelectField(
         _l("企业规模"),
-        choices=[
-            ("", _l("不适用")),
-            ("micro", _l("微型")),
-            ("small", _l("小型")),
-            ("medium", _l("中型")),
-            ("large", _l("大型")),
-        ],
+        choices=to_choices(
+            [
+                ("", _l("不适用")),
+                ("micro", _l("微型")),
+                ("small", _l("小型")),
+                ("medium", _l("中型")),
+                ("large", _l("大型")),
+            ]
+        ),
         validators=[Optional()],
         description=_l("企业必填；按国家中小企业划型标准。"),
     )

@@ -13,6 +13,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from zhongchuang.forms.choices import to_choices
 from zhongchuang.policy.identity import JIAXING_DISTRICTS
 
 INPUT_TYPES = {
@@ -67,17 +68,21 @@ def build_program_form(
         kw: dict[str, Any] = {"description": desc, "validators": [Optional()]}
         render: dict[str, Any] = {}
         if spec.type == "enum":
-            choices = [("", "请选择")] + [(c.value, c.label) for c in spec.choices or []]
+            choices = to_choices(
+                [("", "请选择")] + [(c.value, c.label) for c in spec.choices or []]
+            )
             field = SelectField(label, choices=choices, **kw)
         elif spec.type == "boolean":
             field = SelectField(
-                label, choices=[("", "请选择"), ("true", "是"), ("false", "否")], **kw
+                label, choices=to_choices([("", "请选择"), ("true", "是"), ("false", "否")]), **kw
             )
         elif spec.type == "district":
-            choices = [("", "请选择")] + [(k, f"{v}（{k}）") for k, v in JIAXING_DISTRICTS.items()]
+            choices = to_choices(
+                [("", "请选择")] + [(k, f"{v}（{k}）") for k, v in JIAXING_DISTRICTS.items()]
+            )
             field = SelectField(label, choices=choices, **kw)
         elif spec.type == "maker_space":
-            choices = [("", "请选择")] + list(maker_spaces or [])
+            choices = to_choices([("", "请选择")] + list(maker_spaces or []))
             field = SelectField(label, choices=choices, validate_choice=False, **kw)
         elif spec.type == "text":
             kw["validators"].append(Length(max=5000))

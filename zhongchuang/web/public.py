@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 
 from zhongchuang.errors import DomainError, ValidationFailed
 from zhongchuang.extensions import db, limiter
+from zhongchuang.forms.choices import to_choices
 from zhongchuang.forms.public import ObjectionForm, self_check_form
 from zhongchuang.services import catalogue_queries, notices
 from zhongchuang.services.runtime import today
@@ -76,7 +77,9 @@ def notice(notice_id: int):  # noqa: ANN201
     except DomainError:
         abort(404)
     form = ObjectionForm()
-    form.application_id.choices = [(str(i.application_id), i.public_name) for i in item.items]
+    form.application_id.choices = to_choices(
+        (str(i.application_id), i.public_name) for i in item.items
+    )
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
