@@ -53,6 +53,7 @@ class Person(db.Model):
     id_number_masked: Mapped[str] = mapped_column(sa.String(18))
     birth_date: Mapped[datetime | None] = mapped_column(sa.Date)
     phone: Mapped[str | None] = mapped_column(sa.String(30))
+    address: Mapped[str | None] = mapped_column(sa.String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     user: Mapped[User | None] = relationship(back_populates="person", uselist=False)

@@ -405,9 +405,12 @@ def set_user_roles(
     new_roles = list(dict.fromkeys(roles)) if roles is not None else user.roles
     if not new_roles or any(r not in ROLES for r in new_roles):
         errors["roles"] = [f"角色须为：{', '.join(ROLES)}。"]
-    new_district = district if district is not None else user.district
+    # ``None`` keeps the district; an empty string clears it.
+    new_district = (district or None) if district is not None else user.district
     if "county_reviewer" in new_roles and new_district not in JIAXING_DISTRICTS:
         errors["district"] = ["县级审核员须绑定一个嘉兴市的县（市、区）代码。"]
+    elif new_district is not None and new_district not in (*JIAXING_DISTRICTS, "330400"):
+        errors["district"] = ["未知的区划代码。"]
     if errors:
         raise ValidationFailed("账号信息有误。", errors=errors)
     if "admin" in user.roles and "admin" not in new_roles:

@@ -28,6 +28,8 @@ def navigation(user: Any) -> list[dict[str, Any]]:
         items.append({"label": _("统计"), "href": url_for("reviewer.stats")})
     if "admin" in roles and "admin.index" in endpoints:
         items.append({"label": _("系统管理"), "href": url_for("admin.index")})
+    if "account.profile" in endpoints:
+        items.append({"label": _("我的账号"), "href": url_for("account.profile")})
     return items
 
 
