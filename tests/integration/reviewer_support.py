@@ -1,0 +1,84 @@
+"""Builders for the reviewer workspace tests: cases through the real services."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from tests.helpers import attach_required
+from zhongchuang.policy.identity import make_credit_code
+from zhongchuang.services import batches, cases
+from zhongchuang.services.cases import ActionInput
+
+RECOGNITION_DATA = {
+    "space_name": "南湖创客汇",
+    "space_type": "maker_incubation",
+    "address": "南湖区某路1号",
+    "district": "330402",
+    "area_sqm": "800",
+    "workstations": 60,
+    "resident_teams": 25,
+    "mentors": 5,
+    "staff": 4,
+    "events_last_year": 12,
+    "operating_since": "2019-01-01",
+}
+
+
+class World:
+    """An admin, open batches, a graduate applicant, and reviewers of two districts."""
+
+    def __init__(self, factory) -> None:  # noqa: ANN001
+        self.factory = factory
+        self.admin = factory.staff("admin", username="admin")
+        self.batch = batches.create_batch(
+            self.admin,
+            "employment_driving_grant",
+            2021,
+            date(2021, 3, 1),
+            date(2021, 4, 30),
+            Decimal("1000000.00"),
+        )
+        self.applicant = factory.person(name="陈小红")
+        self.county = factory.staff("county_reviewer", district="330411", username="xiuzhou")
+        self.other_county = factory.staff("county_reviewer", district="330402", username="nanhu")
+        self.city = factory.staff("city_reviewer", username="city")
+        self.finance = factory.staff("finance", username="fin")
+        self._n = 0
+
+    def submitted(self, employees: int = 5, district: str = "330411", applicant=None):  # noqa: ANN001, ANN201
+        """A submitted employment-driving grant (amount 2000 + 1000 per employee over 3)."""
+        self._n += 1
+        code = make_credit_code(district, f"MB{self._n:07d}")
+        who = applicant or self.applicant
+        case = cases.create_draft(
+            who,
+            "employment_driving_grant",
+            {"business_credit_code": code, "year": 2020, "employees_insured": employees},
+        )
+        attach_required(case, who)
+        return cases.act(who, case.id, "submit")
+
+    def approved(self, employees: int = 5, district: str = "330411"):  # noqa: ANN201
+        """A case taken to ``city_approved``."""
+        case = self.submitted(employees, district)
+        county = self.county if district == "330411" else self.other_county
+        cases.act(county, case.id, "accept")
+        cases.act(county, case.id, "county_approve")
+        return cases.act(
+            self.city, case.id, "city_approve", ActionInput(amount=case.computed_amount)
+        )
+
+
+def recognition_case(factory, county, district: str = "330402"):  # noqa: ANN001, ANN201
+    """A maker-space recognition case (expert review) at ``county_approved``."""
+    admin = factory.staff("admin")
+    batches.create_batch(
+        admin, "makerspace_recognition", 2021, date(2021, 3, 1), date(2021, 4, 30), Decimal("0")
+    )
+    operator = factory.operator(district=district)
+    case = cases.create_draft(operator, "makerspace_recognition", dict(RECOGNITION_DATA))
+    attach_required(case, operator)
+    cases.act(operator, case.id, "submit")
+    cases.act(county, case.id, "accept")
+    return cases.act(county, case.id, "county_approve")

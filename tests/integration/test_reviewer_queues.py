@@ -1,0 +1,316 @@
+"""Reviewer queues: who sees what, filters, keyset pagination, due dates, statement count."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from tests.integration.reviewer_support import World, recognition_case
+from zhongchuang.errors import ValidationFailed
+from zhongchuang.extensions import db
+from zhongchuang.services import cases, queues
+from zhongchuang.services.cases import ActionInput
+from zhongchuang.services.experts import assign_experts
+from zhongchuang.services.queues import QueueFilters
+
+
+@pytest.fixture
+def world(app, factory):
+    return World(factory)
+
+
+def ids(page) -> list[int]:
+    return [r.case.id for r in page.rows]
+
+
+@contextmanager
+def count_statements():
+    """Counts the SQL statements sent to the database inside the block."""
+    seen: list[str] = []
+
+    def listener(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE")):
+            seen.append(statement.split("\n")[0][:120])
+
+    engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+
+
+# --- scope -----------------------------------------------------------------------------
+
+
+def test_county_reviewer_sees_their_district_waiting_and_no_other(world, client, login):
+    mine = world.submitted(district="330411")
+    accepted = world.submitted(district="330411")
+    cases.act(world.county, accepted.id, "accept")
+    theirs = world.submitted(district="330402")
+    page = queues.queue_page(world.county)
+    assert set(ids(page)) == {mine.id, accepted.id}
+    assert queues.waiting_count(world.county) == 2
+    other = queues.queue_page(world.other_county)
+    assert ids(other) == [theirs.id]
+    # A filter naming the other district cannot widen the scope.
+    assert ids(queues.queue_page(world.county, QueueFilters(district="330402"))) == []
+
+    login(client, world.other_county)
+    html = client.get("/review").get_data(as_text=True)
+    assert theirs.number in html
+    assert mine.number not in html
+    assert accepted.number not in html
+    # ... and the case itself is "not found" at every URL that names it.
+    assert client.get(f"/applications/{mine.id}").status_code == 404
+    resp = client.post(
+        f"/review/applications/{mine.id}/disburse",
+        data={"csrf_token": _token(client), "payment_reference": "X"},
+    )
+    assert resp.status_code == 404
+
+
+def _token(client) -> str:  # noqa: ANN001
+    from tests.conftest import csrf_from
+
+    return csrf_from(client.get("/review").get_data(as_text=True))
+
+
+def test_city_expert_and_finance_queues_hold_their_stages(world, factory, clock):
+    submitted = world.submitted()
+    approved = world.approved()  # city_approved: the city's
+    county_ok = world.submitted()
+    cases.act(world.county, county_ok.id, "accept")
+    cases.act(world.county, county_ok.id, "county_approve")
+    assert set(ids(queues.queue_page(world.city))) == {approved.id, county_ok.id}
+    assert submitted.id not in ids(queues.queue_page(world.city))
+    assert ids(queues.queue_page(world.finance)) == []
+
+    # An expert sees only the cases assigned to them and not yet scored.
+    nanhu = world.other_county
+    rec = recognition_case(factory, nanhu)
+    e1, e2 = factory.staff("expert"), factory.staff("expert")
+    assert queues.waiting_count(e1) == 0
+    assign_experts(world.city, rec.id, [e1.id])
+    assert ids(queues.queue_page(e1)) == [rec.id]
+    assert ids(queues.queue_page(e2)) == []
+    cases.act(e1, rec.id, "expert_score", ActionInput(score=90, comment="好"))
+    assert queues.waiting_count(e1) == 0
+
+    # Finance: approved cases (the notice period over).
+    from zhongchuang.services import notices
+
+    notices.publish_notice(world.city, [approved.id], 5)
+    assert approved.id in ids(queues.queue_page(world.city))  # in_notice stays with the city
+    clock.set_today(date(2021, 3, 22))
+    notices.close_due_notices()
+    page = queues.queue_page(world.finance)
+    assert ids(page) == [approved.id]
+    assert page.rows[0].actions == ["disburse"]
+    assert queues.waiting_count(world.finance) == 1
+
+
+def test_applicants_and_admins_have_no_queue(world, client, login):
+    world.submitted()
+    assert queues.waiting_count(world.applicant) == 0
+    assert queues.waiting_count(world.admin) == 0
+    login(client, world.applicant)
+    assert client.get("/review").status_code == 403
+    assert client.get("/review/stats").status_code == 403
+
+
+def test_navigation_badge_counts_the_queue(world, client, login):
+    world.submitted()
+    world.submitted()
+    login(client, world.county)
+    html = client.get("/review").get_data(as_text=True)
+    assert 'class="badge"' in html
+    assert "待办 2 件" in html
+
+
+# --- filters and search ----------------------------------------------------------------
+
+
+def test_filters_and_search(world, factory, clock):
+    small = world.submitted(employees=3)  # 2000.00
+    clock.set_today(date(2021, 3, 17))
+    big = world.submitted(employees=10)  # 9000.00
+    other_person = factory.person(name="王大明")
+    wang = world.submitted(employees=5, applicant=other_person)  # 4000.00
+    cases.act(world.county, wang.id, "accept")
+    u = world.county
+
+    def page(**kw):  # noqa: ANN003, ANN202
+        return set(ids(queues.queue_page(u, QueueFilters(**kw))))
+
+    assert page(state="accepted") == {wang.id}
+    assert page(state="submitted") == {small.id, big.id}
+    assert page(program="employment_driving_grant") == {small.id, big.id, wang.id}
+    assert page(program="makerspace_recognition") == set()
+    assert page(batch_id=world.batch.id) == {small.id, big.id, wang.id}
+    assert page(amount_min=Decimal("3000")) == {big.id, wang.id}
+    assert page(amount_min=Decimal("3000"), amount_max=Decimal("5000")) == {wang.id}
+    assert page(submitted_from=date(2021, 3, 16)) == {big.id, wang.id}
+    assert page(submitted_to=date(2021, 3, 15)) == {small.id}
+    assert page(q="王大") == {wang.id}
+    assert page(q=big.number) == {big.id}
+    assert page(q=big.number[:6].lower()) == {small.id, big.id, wang.id}
+    assert page(q="%") == set()  # wildcards are searched for literally
+    with pytest.raises(ValidationFailed):
+        queues.queue_page(u, QueueFilters(amount_min=Decimal("5"), amount_max=Decimal("1")))
+    with pytest.raises(ValidationFailed):
+        queues.queue_page(u, QueueFilters(role="finance"))
+
+
+def test_queue_page_filters_by_query_string_and_refuses_bad_input(world, client, login):
+    a = world.submitted(employees=3)
+    b = world.submitted(employees=9)
+    login(client, world.county)
+    html = client.get("/review?amount_min=5000").get_data(as_text=True)
+    assert b.number in html
+    assert a.number not in html
+    for bad in (
+        "/review?amount_min=abc",
+        "/review?submitted_from=2021-03-20&submitted_to=2021-03-01",
+        "/review?state=disbursed",
+        "/review?sort=evil",
+        "/review?cursor=not-a-cursor",
+        "/review?cursor=WyJkdWUiLDEsMl0",  # a well-formed cursor of the wrong shape
+    ):
+        resp = client.get(bad)
+        assert resp.status_code == 422, bad
+        assert "筛选条件有误" in resp.get_data(as_text=True) or "翻页参数无效" in resp.get_data(
+            as_text=True
+        )
+
+
+# --- keyset pagination -----------------------------------------------------------------
+
+
+SORTS = ("due", "-amount", "amount", "number", "-submitted", "submitted")
+
+
+def test_keyset_pages_cover_every_case_once_in_order(world, clock):
+    made = []
+    for i in range(13):
+        clock.set_today(date(2021, 3, 15 + i % 4))  # equal dates and amounts: ties
+        made.append(world.submitted(employees=3 + i % 3).id)
+    everything = {r.case.id: r.case for r in queues.queue_page(world.county, limit=50).rows}
+    for sort in SORTS:
+        seen: list[int] = []
+        cursor = None
+        pages = 0
+        while True:
+            page = queues.queue_page(world.county, sort=sort, cursor=cursor, limit=5)
+            assert page.total == 13
+            seen += ids(page)
+            pages += 1
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        assert pages == 3, sort
+        assert len(seen) == len(set(seen)) == 13, sort
+        assert set(seen) == set(made)
+        # The concatenated pages are in the order of one unpaged query, sorted by the key.
+        assert seen == ids(queues.queue_page(world.county, sort=sort, limit=50)), sort
+        key = sort.lstrip("-")
+        values = [queues._sort_value(key, everything[i]) for i in seen]
+        assert values == sorted(values, reverse=sort.startswith("-")), sort
+
+
+def test_next_links_walk_the_queue_on_the_page(world, client, login):
+    for _ in range(53):
+        world.submitted()
+    login(client, world.county)
+    numbers = set()
+    url = "/review?sort=number"
+    pages = 0
+    while url:
+        resp = client.get(url)
+        assert resp.status_code == 200
+        html = resp.get_data(as_text=True)
+        found = {n for n in _numbers(html)}
+        assert not (found & numbers)
+        numbers |= found
+        pages += 1
+        url = _next_link(html)
+    assert pages == 2
+    assert len(numbers) == 53
+
+
+def _numbers(html: str) -> list[str]:
+    import re
+
+    return re.findall(r">(ZC2021\d{7})</a>", html)
+
+
+def _next_link(html: str) -> str | None:
+    import html as h
+    import re
+
+    m = re.search(r'<a class="button" href="([^"]+)" rel="next">', html)
+    return h.unescape(m.group(1)) if m else None
+
+
+def test_a_cursor_is_bound_to_its_sort_order(world):
+    for _ in range(3):
+        world.submitted()
+    page = queues.queue_page(world.county, sort="number", limit=1)
+    with pytest.raises(ValidationFailed):
+        queues.queue_page(world.county, sort="due", cursor=page.next_cursor, limit=1)
+
+
+# --- due dates -------------------------------------------------------------------------
+
+
+def test_due_date_and_overdue_flag_follow_the_clock(world, clock, client, login):
+    case = world.submitted()  # Mon 2021-03-15: 受理 within 5 working days
+    row = queues.queue_page(world.county).rows[0]
+    assert row.due_on == date(2021, 3, 22)
+    assert row.overdue is False
+    assert row.days_left == 5
+    assert ids(queues.queue_page(world.county, QueueFilters(overdue=True))) == []
+
+    clock.set_today(date(2021, 3, 24))
+    row = queues.queue_page(world.county).rows[0]
+    assert row.overdue is True
+    assert row.days_left == -2
+    assert ids(queues.queue_page(world.county, QueueFilters(overdue=True))) == [case.id]
+    login(client, world.county)
+    html = client.get("/review").get_data(as_text=True)
+    assert "超期 2 个工作日" in html
+
+    # Acting moves the case into the next waiting state with a new due date.
+    cases.act(world.county, case.id, "accept")
+    row = queues.queue_page(world.county).rows[0]
+    assert row.overdue is False
+    assert row.due_on > date(2021, 3, 24)
+
+
+# --- statement count -------------------------------------------------------------------
+
+
+def test_a_page_of_fifty_costs_a_fixed_number_of_statements(world, client, login):
+    for i in range(55):
+        world.submitted(employees=3 + i % 5)
+    db.session.expire_all()
+    assert world.county.roles == ["county_reviewer"]  # the logged-in user is loaded already
+    with count_statements() as seen:
+        page = queues.queue_page(world.county, limit=50)
+        for row in page.rows:  # what the template touches
+            _ = (row.case.program.name, row.case.batch, row.case.number, row.amount)
+    assert len(page.rows) == 50
+    assert len(seen) <= 5, seen
+
+    login(client, world.county)
+    client.get("/review?limit=5")
+    db.session.expire_all()
+    with count_statements() as full_page:
+        resp = client.get("/review")
+    assert resp.status_code == 200
+    assert len(_numbers(resp.get_data(as_text=True))) == 50
+    assert len(full_page) <= 12, full_page

@@ -1,0 +1,399 @@
+"""待办队列 — the reviewers' work queues.
+
+Each staff role has its own queue: a county reviewer the cases of their district waiting
+for them (``submitted``, ``accepted``), a city reviewer the city stages, an expert the
+cases assigned to them not yet scored, finance the approved cases waiting for payment.
+Every query is the role's scope AND :func:`cases.visibility_filter`, so nothing a user may
+not see can ever appear, whatever the filters say.
+
+Pages are keyset-paginated (no OFFSET): the opaque cursor carries the sort key and the id
+of the last row shown, and the next page starts strictly after it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from zhongchuang.errors import ValidationFailed
+from zhongchuang.extensions import db
+from zhongchuang.models import Application, Batch, ExpertAssignment, Objection, Program, User
+from zhongchuang.services.cases import visibility_filter
+from zhongchuang.services.runtime import today
+from zhongchuang.workflow import calendar as wcal
+from zhongchuang.workflow.guards import Actor, CaseFacts, can_act
+
+#: The states each role's queue holds (待办状态).
+QUEUE_STATES: Final[dict[str, tuple[str, ...]]] = {
+    "county_reviewer": ("submitted", "accepted"),
+    "city_reviewer": ("county_approved", "expert_reviewed", "city_approved", "in_notice"),
+    "expert": ("county_approved",),
+    "finance": ("approved",),
+}
+QUEUE_ROLES: Final = tuple(QUEUE_STATES)
+
+#: Actions whose guards need nothing beyond the case row itself: the queue asks the engine's
+#: own predicate for them row by row without loading anything more (no N+1).
+ROW_ACTIONS: Final = ("accept", "publish", "disburse")
+
+SORT_KEYS: Final = ("due", "submitted", "amount", "number")
+DEFAULT_SORT: Final = "due"
+DEFAULT_LIMIT: Final = 50
+MAX_LIMIT: Final = 200
+
+_FAR_FUTURE: Final = date(9999, 12, 31)
+_FAR_PAST: Final = date(1900, 1, 1)
+_ZERO: Final = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """What the user narrowed the queue to; ``None`` means no restriction."""
+
+    role: str | None = None
+    program: str | None = None
+    state: str | None = None
+    district: str | None = None
+    batch_id: int | None = None
+    submitted_from: date | None = None
+    submitted_to: date | None = None
+    amount_min: Decimal | None = None
+    amount_max: Decimal | None = None
+    q: str | None = None
+    overdue: bool = False
+
+
+@dataclass
+class QueueRow:
+    case: Application
+    amount: Decimal | None
+    due_on: date | None
+    overdue: bool
+    #: Working days left until the due date (negative: days overdue).
+    days_left: int | None
+    expert_scores: int = 0
+    open_objections: int = 0
+    #: Those of :data:`ROW_ACTIONS` the user may take now (the engine's own predicate).
+    actions: list[str] = field(default_factory=list)
+
+
+@dataclass
+class QueuePage:
+    rows: list[QueueRow]
+    total: int
+    next_cursor: str | None
+    sort: str
+    limit: int
+
+    def any_can(self, action: str) -> bool:
+        """Whether the user may take ``action`` on any row of the page (batch forms)."""
+        return any(action in r.actions for r in self.rows)
+
+
+# --- scope -----------------------------------------------------------------------------
+
+
+def queue_roles(user: User) -> list[str]:
+    """The user's roles that have a queue, in a fixed order."""
+    return [r for r in QUEUE_ROLES if user.has_role(r)]
+
+
+def queue_states(user: User, role: str | None = None) -> list[str]:
+    """The states the user's queues hold (for the state filter)."""
+    roles = [role] if role else queue_roles(user)
+    out: list[str] = []
+    for r in roles:
+        out += [s for s in QUEUE_STATES.get(r, ()) if s not in out]
+    return out
+
+
+def _role_scope(user: User, role: str) -> sa.ColumnElement[bool]:
+    states = QUEUE_STATES[role]
+    if role == "county_reviewer":
+        if not user.district:
+            return sa.false()
+        return sa.and_(Application.district == user.district, Application.state.in_(states))
+    if role == "expert":
+        pending = (
+            sa.select(ExpertAssignment.id)
+            .where(
+                ExpertAssignment.application_id == Application.id,
+                ExpertAssignment.expert_id == user.id,
+                ExpertAssignment.score.is_(None),
+            )
+            .exists()
+        )
+        return sa.and_(Application.state.in_(states), pending)
+    return Application.state.in_(states)
+
+
+def scope(user: User, role: str | None = None) -> sa.ColumnElement[bool]:
+    """The cases waiting for the user (in one of their roles, or in ``role`` only),
+    always within what the user may see."""
+    roles = queue_roles(user)
+    if role is not None:
+        if role not in roles:
+            raise ValidationFailed("您没有该角色的待办队列。", errors={"role": ["角色不正确。"]})
+        roles = [role]
+    if not roles:
+        return sa.false()
+    return sa.and_(visibility_filter(user), sa.or_(*(_role_scope(user, r) for r in roles)))
+
+
+def waiting_count(user: User) -> int:
+    """How many cases wait for the user (the navigation badge): one COUNT query."""
+    if not getattr(user, "is_authenticated", False) or not queue_roles(user):
+        return 0
+    return int(
+        db.session.execute(
+            sa.select(sa.func.count()).select_from(Application).where(scope(user))
+        ).scalar_one()
+    )
+
+
+# --- filters and sorting ---------------------------------------------------------------
+
+
+def amount_expr() -> sa.ColumnElement[Any]:
+    """The amount a queue shows and sorts by: approved if set, else computed, else 0."""
+    return sa.func.coalesce(
+        Application.approved_amount, Application.computed_amount, sa.literal(_ZERO, sa.Numeric)
+    )
+
+
+def _sort_expr(key: str) -> sa.ColumnElement[Any]:
+    if key == "due":
+        return sa.func.coalesce(Application.due_on, sa.literal(_FAR_FUTURE, sa.Date))
+    if key == "submitted":
+        return sa.func.coalesce(Application.submitted_on, sa.literal(_FAR_PAST, sa.Date))
+    if key == "amount":
+        return amount_expr()
+    return Application.number
+
+
+def _sort_value(key: str, case: Application) -> Any:
+    """The row's sort key, computed as the SQL expression computes it."""
+    if key == "due":
+        return case.due_on or _FAR_FUTURE
+    if key == "submitted":
+        return case.submitted_on or _FAR_PAST
+    if key == "amount":
+        return row_amount(case) or _ZERO
+    return case.number
+
+
+def row_amount(case: Application) -> Decimal | None:
+    if case.approved_amount is not None:
+        return case.approved_amount
+    return case.computed_amount
+
+
+def parse_sort(sort: str | None) -> tuple[str, bool]:
+    """``"-amount"`` → (``"amount"``, descending)."""
+    sort = (sort or DEFAULT_SORT).strip()
+    desc = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key not in SORT_KEYS:
+        raise ValidationFailed("排序方式不正确。", errors={"sort": ["请选择列出的排序方式。"]})
+    return key, desc
+
+
+def _filter_clauses(f: QueueFilters) -> list[sa.ColumnElement[bool]]:
+    errors: dict[str, list[str]] = {}
+    if f.submitted_from and f.submitted_to and f.submitted_from > f.submitted_to:
+        errors["submitted_to"] = ["结束日期不能早于开始日期。"]
+    if f.amount_min is not None and f.amount_max is not None and f.amount_min > f.amount_max:
+        errors["amount_max"] = ["最高金额不能低于最低金额。"]
+    if errors:
+        raise ValidationFailed("筛选条件有误。", errors=errors)
+    out: list[sa.ColumnElement[bool]] = []
+    if f.program:
+        out.append(Application.program.has(Program.code == f.program))
+    if f.state:
+        out.append(Application.state == f.state)
+    if f.district:
+        out.append(Application.district == f.district)
+    if f.batch_id is not None:
+        out.append(Application.batch_id == f.batch_id)
+    if f.submitted_from:
+        out.append(Application.submitted_on >= f.submitted_from)
+    if f.submitted_to:
+        out.append(Application.submitted_on <= f.submitted_to)
+    if f.amount_min is not None:
+        out.append(amount_expr() >= f.amount_min)
+    if f.amount_max is not None:
+        out.append(amount_expr() <= f.amount_max)
+    q = (f.q or "").strip()
+    if q:
+        out.append(
+            sa.or_(
+                Application.number.istartswith(q, autoescape=True),
+                Application.applicant_name.contains(q, autoescape=True),
+            )
+        )
+    if f.overdue:
+        out.append(Application.due_on < today())
+    return out
+
+
+# --- cursors ---------------------------------------------------------------------------
+
+
+def encode_cursor(sort: str, value: Any, case_id: int) -> str:
+    if isinstance(value, date):
+        raw: Any = value.isoformat()
+    elif isinstance(value, Decimal):
+        raw = f"{value:.2f}"
+    else:
+        raw = value
+    text = json.dumps([sort, raw, case_id], ensure_ascii=False, separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
+    """The (sort key, id) a cursor carries; refused when it is malformed or was made for
+    another sort order."""
+    bad = ValidationFailed(
+        "翻页参数无效，请回到第一页重新浏览。", errors={"cursor": ["翻页参数无效。"]}
+    )
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8"))
+    except (ValueError, UnicodeError, binascii.Error) as exc:
+        raise bad from exc
+    if not (isinstance(data, list) and len(data) == 3 and data[0] == sort):
+        raise bad
+    _, raw, case_id = data
+    if not isinstance(case_id, int) or isinstance(case_id, bool) or not isinstance(raw, str):
+        raise bad
+    key = sort.lstrip("-")
+    try:
+        if key in ("due", "submitted"):
+            return date.fromisoformat(raw), case_id
+        if key == "amount":
+            return Decimal(raw), case_id
+    except (ValueError, InvalidOperation) as exc:
+        raise bad from exc
+    return raw, case_id
+
+
+def _after(expr: sa.ColumnElement[Any], value: Any, case_id: int, desc: bool):  # noqa: ANN202
+    if desc:
+        return sa.or_(expr < value, sa.and_(expr == value, Application.id < case_id))
+    return sa.or_(expr > value, sa.and_(expr == value, Application.id > case_id))
+
+
+# --- the page --------------------------------------------------------------------------
+
+
+def queue_page(
+    user: User,
+    filters: QueueFilters | None = None,
+    sort: str | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> QueuePage:
+    """One page of the user's queue: a fixed, small number of statements whatever its size
+    (count, rows with program and batch, expert scores, open objections)."""
+    filters = filters or QueueFilters()
+    sort = sort or DEFAULT_SORT
+    key, desc = parse_sort(sort)
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    where = [scope(user, filters.role), *_filter_clauses(filters)]
+    total = db.session.execute(
+        sa.select(sa.func.count()).select_from(Application).where(*where)
+    ).scalar_one()
+
+    expr = _sort_expr(key)
+    stmt = sa.select(Application).where(*where).options(selectinload(Application.batch))
+    if cursor:
+        value, after_id = decode_cursor(cursor, sort)
+        stmt = stmt.where(_after(expr, value, after_id, desc))
+    order = (expr.desc(), Application.id.desc()) if desc else (expr.asc(), Application.id.asc())
+    stmt = stmt.order_by(*order).limit(limit + 1)
+    found = list(db.session.execute(stmt).unique().scalars())
+    more = len(found) > limit
+    found = found[:limit]
+
+    ids = [c.id for c in found]
+    scores = _counts_by_case(
+        sa.select(ExpertAssignment.application_id, sa.func.count(ExpertAssignment.score))
+        .where(ExpertAssignment.application_id.in_(ids))
+        .group_by(ExpertAssignment.application_id),
+        ids,
+    )
+    objections = _counts_by_case(
+        sa.select(Objection.application_id, sa.func.count())
+        .where(Objection.application_id.in_(ids), Objection.status == "open")
+        .group_by(Objection.application_id),
+        ids,
+    )
+    t = today()
+    actor = _actor(user)
+    rows = []
+    for case in found:
+        rows.append(
+            QueueRow(
+                case=case,
+                amount=row_amount(case),
+                due_on=case.due_on,
+                overdue=case.due_on is not None and t > case.due_on,
+                days_left=wcal.working_days_between(t, case.due_on) if case.due_on else None,
+                expert_scores=scores.get(case.id, 0),
+                open_objections=objections.get(case.id, 0),
+                actions=row_actions(actor, case, t),
+            )
+        )
+    next_cursor = encode_cursor(sort, _sort_value(key, found[-1]), found[-1].id) if more else None
+    return QueuePage(rows=rows, total=int(total), next_cursor=next_cursor, sort=sort, limit=limit)
+
+
+def _counts_by_case(stmt: sa.Select[Any], ids: list[int]) -> dict[int, int]:
+    if not ids:
+        return {}
+    return {int(a): int(n) for a, n in db.session.execute(stmt).all()}
+
+
+def _actor(user: User) -> Actor:
+    from zhongchuang.services.cases import actor_for
+
+    return actor_for(user)
+
+
+def row_actions(actor: Actor, case: Application, on: date) -> list[str]:
+    """Which of :data:`ROW_ACTIONS` the actor may take on the case now — the engine's own
+    predicate, asked with the facts of the row (these actions need no others)."""
+    facts = CaseFacts(
+        id=case.id,
+        workflow_id=case.workflow_id,
+        state=case.state,
+        version=case.version,
+        district=case.district,
+        applicant_user_id=case.applicant_user_id,
+        organization_id=case.organization_id,
+        person_id=case.person_id,
+        first_approver_id=case.first_approver_id,
+        approved_amount=case.approved_amount,
+    )
+    return [a for a in ROW_ACTIONS if can_act(actor, facts, a, today=on)]
+
+
+def batches_for_filter() -> list[Batch]:
+    """The batches offered in the batch filter (all of them; they are few)."""
+    return list(
+        db.session.execute(
+            sa.select(Batch).order_by(Batch.year.desc(), Batch.program_id, Batch.id)
+        ).scalars()
+    )
+
+
+def programs_for_filter() -> list[Program]:
+    return list(db.session.execute(sa.select(Program).order_by(Program.id)).scalars())
