@@ -20,6 +20,7 @@ from zhongchuang.errors import (
     BatchClosed,
     DuplicateBenefit,
     Forbidden,
+    InvalidTransition,
     NotFound,
     PolicyNotInForce,
     ValidationFailed,
@@ -95,12 +96,12 @@ def visibility_filter(user: User) -> sa.ColumnElement[bool]:
             )
         )
     if "applicant" in roles:
+        # An applicant acts for an organisation or as a person; one with neither (e.g. a
+        # member removed from their organisation) sees no case, not even their own drafts.
         if user.organization_id is not None:
             clauses.append(Application.organization_id == user.organization_id)
         elif user.person_id is not None:
             clauses.append(Application.person_id == user.person_id)
-        else:
-            clauses.append(Application.applicant_user_id == user.id)
     return sa.or_(*clauses) if clauses else sa.false()
 
 
@@ -350,6 +351,12 @@ def act(
 ) -> Application:
     """Apply one workflow action to one case, in one transaction."""
     inp = inp or ActionInput()
+    if action == "publish":
+        # A case enters its notice only together with the notice itself.
+        raise InvalidTransition(
+            "公示须通过“发布公示”办理：选择案件、确定公示期后一并发布。",
+            code="invalid_transition",
+        )
     try:
         case = _act(user, case_id, action, inp)
         _commit()
