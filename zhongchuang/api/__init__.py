@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_smorest import Api as SmorestApi
+from werkzeug.routing import AnyConverter
 
 from zhongchuang.extensions import csrf
 
@@ -13,11 +14,17 @@ class Api(SmorestApi):
     """flask-smorest without its app-wide error handlers: errors are mapped once, in
     ``zhongchuang.web.errors``, for pages and API alike."""
 
+    #: No catch-all ``default`` response: every status an operation may answer is listed,
+    #: each with ``application/problem+json``.
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
     def _register_error_handlers(self) -> None:
         return None
 
 
 api = Api()
+# ``<any(a, b):name>`` path parameters are documented with their values.
+api.register_converter(AnyConverter, lambda conv: {"type": "string", "enum": sorted(conv.items)})
 
 SPEC_KWARGS = {
     "info": {
@@ -36,9 +43,11 @@ SPEC_KWARGS = {
 def register_api(app: Flask) -> None:
     from zhongchuang.api import accounts, docs
 
+    # Chinese text unescaped in every JSON answer (API.md conventions).
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
     api.init_app(app, spec_kwargs=SPEC_KWARGS)
     modules = [accounts]
-    for name in ("catalogue", "applications", "notices", "admin", "roster"):
+    for name in ("catalogue", "applications", "notices", "admin", "reveal"):
         mod = _optional(name)
         if mod is not None:
             modules.append(mod)

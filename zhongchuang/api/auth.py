@@ -8,6 +8,7 @@ from functools import wraps
 from typing import Any
 
 from flask import g, request
+from flask_smorest import Blueprint
 
 from zhongchuang.errors import DomainError, Forbidden
 from zhongchuang.models import User
@@ -41,8 +42,14 @@ def current_api_user(optional: bool = False) -> User | None:
     return g.api_user
 
 
+BEARER = [{"bearerAuth": []}]
+#: Either anonymous or with a token (e.g. the eligibility check uses the caller's facts).
+OPTIONAL_BEARER = [{}, {"bearerAuth": []}]
+
+
 def require_auth(*roles: str) -> Callable:
-    """Authenticate by bearer token; with roles, also require one of them (403 if not)."""
+    """Authenticate by bearer token; with roles, also require one of them (403 if not).
+    The operation is documented with the ``bearerAuth`` security scheme."""
 
     def deco(fn: Callable) -> Callable:
         @wraps(fn)
@@ -52,6 +59,6 @@ def require_auth(*roles: str) -> Callable:
                 raise Forbidden("您的角色无权执行此操作。")
             return fn(*args, **kwargs)
 
-        return wrapper
+        return Blueprint.doc(security=BEARER)(wrapper)
 
     return deco

@@ -5,7 +5,15 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields
+from flask import current_app
+from flask_smorest import Blueprint
+from itsdangerous import BadData, URLSafeSerializer
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import CombinedMultiDict
+
+from zhongchuang.errors import DomainError
+from zhongchuang.extensions import db
 
 # Messages users see for malformed input: Chinese first, English after.
 fields.Field.default_error_messages.update(
@@ -78,3 +86,96 @@ def document_problems(blp: Any, *statuses: int) -> Any:
         return fn
 
     return deco
+
+
+# --- blueprints, lists and cursors --------------------------------------------------------
+
+
+class _Parser(FlaskParser):
+    """``form`` also carries the uploaded files, so one schema describes a multipart body
+    (``kind`` and ``file`` together); the field errors keep plain names."""
+
+    def load_form(self, req: Any, schema: Schema) -> Any:
+        return self._makeproxy(CombinedMultiDict([req.form, req.files]), schema)
+
+
+class ApiBlueprint(Blueprint):
+    """A flask-smorest blueprint whose ``form`` location reads multipart bodies."""
+
+    ARGUMENTS_PARSER = _Parser()
+
+
+MAX_LIMIT = 200
+DEFAULT_LIMIT = 50
+
+
+class PageArgs(BaseSchema):
+    limit = fields.Integer(
+        load_default=DEFAULT_LIMIT,
+        validate=validate.Range(min=1, max=MAX_LIMIT, error="limit 须为 1 至 200。"),
+        metadata={"description": "每页条数，至多 200。/ Page size, at most 200."},
+    )
+    cursor = fields.String(
+        load_default=None,
+        validate=validate.Length(max=500),
+        metadata={"description": "上一页返回的 next_cursor（不透明）。/ Opaque cursor."},
+    )
+
+
+def page_of(item_schema: type[Schema], name: str) -> type[Schema]:
+    """The list envelope of API.md: ``{"items": [...], "next_cursor": null|"..."}``."""
+    return type(
+        name,
+        (BaseSchema,),
+        {
+            "items": fields.List(fields.Nested(item_schema), required=True),
+            "next_cursor": fields.String(allow_none=True, required=True),
+        },
+    )
+
+
+class BadCursor(DomainError):
+    code = "bad_request"
+    status = 400
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key or "", salt="zc-api-cursor")
+
+
+def encode_cursor(*values: Any) -> str:
+    """An opaque, signed cursor holding the sort key of the last item returned."""
+    return _serializer().dumps(list(values))
+
+
+def decode_cursor(cursor: str | None, arity: int = 1) -> list[Any] | None:
+    if not cursor:
+        return None
+    try:
+        values = _serializer().loads(cursor)
+    except BadData as exc:
+        raise BadCursor(
+            "翻页游标无效。", errors={"cursor": ["无效的 cursor，请使用上一页返回的 next_cursor。"]}
+        ) from exc
+    if not isinstance(values, list) or len(values) != arity:
+        raise BadCursor("翻页游标无效。", errors={"cursor": ["无效的 cursor。"]})
+    return values
+
+
+def keyset_page(
+    stmt: Any, key: Any, limit: int, cursor: str | None, *, descending: bool = True
+) -> tuple[list[Any], str | None]:
+    """One page of ``stmt`` ordered by the unique integer column ``key``; returns the rows
+    and the cursor of the next page (``None`` on the last page)."""
+    after = decode_cursor(cursor)
+    if after is not None:
+        last = after[0]
+        if isinstance(last, bool) or not isinstance(last, int):
+            raise BadCursor("翻页游标无效。", errors={"cursor": ["无效的 cursor。"]})
+        stmt = stmt.where(key < last if descending else key > last)
+    stmt = stmt.order_by(key.desc() if descending else key.asc()).limit(limit + 1)
+    rows = list(db.session.execute(stmt).unique().scalars())
+    if len(rows) > limit:
+        rows = rows[:limit]
+        return rows, encode_cursor(rows[-1].id)
+    return rows, None

@@ -367,6 +367,12 @@ def revoke_token(token_row: ApiToken) -> None:
 
 def set_user_active(user: User, active: bool, *, by: User | None) -> User:
     """Deactivation ends the user's sessions and tokens at once."""
+    _apply_active(user, active, by=by)
+    db.session.commit()
+    return user
+
+
+def _apply_active(user: User, active: bool, *, by: User | None) -> None:
     if not active and user.has_role("admin"):
         _refuse_last_admin(user)
     user.active = active
@@ -383,8 +389,6 @@ def set_user_active(user: User, active: bool, *, by: User | None) -> User:
         role="admin" if by else None,
         details={"user_id": user.id, "active": active},
     )
-    db.session.commit()
-    return user
 
 
 def _refuse_last_admin(user: User) -> None:
@@ -401,6 +405,31 @@ def _refuse_last_admin(user: User) -> None:
 def set_user_roles(
     user: User, roles: list[str] | None, district: str | None, *, by: User | None
 ) -> User:
+    _apply_roles(user, roles, district, by=by)
+    db.session.commit()
+    return user
+
+
+def update_user(
+    user: User,
+    *,
+    roles: list[str] | None = None,
+    district: str | None = None,
+    active: bool | None = None,
+    by: User | None,
+) -> User:
+    """Roles, district and active together, in one transaction: all or nothing."""
+    if roles is not None or district is not None:
+        _apply_roles(user, roles, district, by=by)
+    if active is not None and active != user.active:
+        _apply_active(user, active, by=by)
+    db.session.commit()
+    return user
+
+
+def _apply_roles(
+    user: User, roles: list[str] | None, district: str | None, *, by: User | None
+) -> None:
     errors: dict[str, list[str]] = {}
     new_roles = list(dict.fromkeys(roles)) if roles is not None else user.roles
     if not new_roles or any(r not in ROLES for r in new_roles):
@@ -429,5 +458,3 @@ def set_user_roles(
             "to": {"roles": new_roles, "district": new_district},
         },
     )
-    db.session.commit()
-    return user
