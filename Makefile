@@ -62,16 +62,19 @@ format: $(VENV)/.installed-test
 bench: install-test
 	$(BIN)/python -m bench.run
 
-# Production-style: gunicorn with several workers against DATABASE_URL and REDIS_URL.
+# Production: gunicorn with several workers (gunicorn.conf.py) against DATABASE_URL and
+# REDIS_URL; the schema is upgraded first. `make worker` runs the background jobs.
+# See docs/DEPLOYMENT.md for every setting and for cron (`flask notices close-due`).
 serve: install
-	$(FLASK) db upgrade
-	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+	export ZC_ENV=$${ZC_ENV:-production}; \
+	$(FLASK) db upgrade && \
+	HOST=$(HOST) PORT=$(PORT) exec $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 worker: install
-	$(FLASK) jobs worker
+	ZC_ENV=$${ZC_ENV:-production} exec $(FLASK) jobs worker
 
 screenshot: install-test
-	$(BIN)/pytest tests/e2e -k readme_screenshot -p no:xdist
+	ZC_README_SCREENSHOT=docs/screenshot.png $(BIN)/pytest tests/e2e -k readme_screenshot -p no:xdist
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3 .pytest_cache

@@ -37,6 +37,9 @@ class Config:
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024 + 64 * 1024
     UPLOAD_DIR = str(BASE_DIR / "instance" / "uploads")
     RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_KEY_PREFIX = ""  # several deployments (or test runs) sharing one Redis
+    # Redis down: limits fall back to per-process memory rather than failing requests.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute"
@@ -45,6 +48,10 @@ class Config:
     API_TOKEN_HOURS = 12
     REDIS_URL: str | None = None
     JOBS_INLINE = True  # embedded default: background jobs run in-process after commit
+    JOBS_QUEUE = "zhongchuang"  # RQ queue name (several deployments sharing one Redis)
+    # Reverse proxies in front of the app that set X-Forwarded-For/-Proto/-Host (ProxyFix).
+    PROXY_COUNT = 0
+    EXPOSE_WORKER = False  # X-Worker header with the serving process id (diagnostics, tests)
     MAIL_SERVER: str | None = None
     MAIL_PORT = 25
     MAIL_USE_TLS = False
@@ -77,9 +84,15 @@ class Config:
             "MAIL_PASSWORD",
             "MAIL_SENDER",
             "UPLOAD_DIR",
+            "JOBS_QUEUE",
+            "RATELIMIT_KEY_PREFIX",
         ):
             if env.get(key):
                 values[key] = env[key]
+        if env.get("PROXY_COUNT"):
+            values["PROXY_COUNT"] = int(env["PROXY_COUNT"])
+        if env.get("ZC_EXPOSE_WORKER"):
+            values["EXPOSE_WORKER"] = env["ZC_EXPOSE_WORKER"].lower() in ("1", "true", "yes")
         if env.get("MAIL_PORT"):
             values["MAIL_PORT"] = int(env["MAIL_PORT"])
         if env.get("MAX_UPLOAD_MB"):

@@ -7,7 +7,7 @@ import contextlib
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from zhongchuang.errors import DomainError, VersionConflict
-from zhongchuang.extensions import db
+from zhongchuang.extensions import db, login_manager
 
 log = logging.getLogger("zhongchuang")
 
@@ -32,6 +32,7 @@ TITLES = {
     429: "请求过于频繁",
     500: "系统内部错误",
     503: "服务暂不可用",
+    507: "存储空间不足",
 }
 CODES = {
     400: "bad_request",
@@ -106,6 +107,7 @@ def register_error_handlers(app: Flask) -> None:
     def _db_down(exc: OperationalError):  # noqa: ANN202
         log.error("database unavailable: %s", exc.__class__.__name__)
         _safe_rollback()
+        _forget_user()
         return _respond(
             503, "service_unavailable", "数据库暂不可用，您的操作未被保存，请稍后再试。"
         )
@@ -113,7 +115,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DBAPIError)
     def _db_error(exc: DBAPIError):  # noqa: ANN202
         if exc.connection_invalidated:
+            log.error("database connection lost: %s", exc.__class__.__name__)
             _safe_rollback()
+            _forget_user()
             return _respond(
                 503, "service_unavailable", "数据库连接中断，您的操作未被保存，请稍后再试。"
             )
@@ -180,3 +184,8 @@ def _flatten(messages: dict) -> dict[str, list[str]]:
 def _safe_rollback() -> None:
     with contextlib.suppress(Exception):  # the connection itself may be gone
         db.session.rollback()
+
+
+def _forget_user() -> None:
+    """The error page must not look the user up in the database that just failed."""
+    g._login_user = login_manager.anonymous_user()
