@@ -1,23 +1,65 @@
-"""Helpers shared by integration tests."""
+"""Helpers shared by tests (not fixtures): files to upload, required attachments."""
 
 from __future__ import annotations
 
 import io
+import zipfile
 
-#: A minimal, valid one-page PDF.
-PDF_BYTES = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
+#: The smallest file the upload check accepts as a PDF (it is judged by its first bytes).
+MINIMAL_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
 
 
-def attach_required(case, user) -> None:  # noqa: ANN001
-    """Upload a small PDF for every attachment kind the case's program requires."""
+def office_file(kind: str = "xlsx", extra: dict[str, bytes] | None = None) -> bytes:
+    """A minimal Office Open XML package (``xlsx`` or ``docx``)."""
+    part, ctype = {
+        "xlsx": ("xl/workbook.xml", "spreadsheetml.sheet.main+xml"),
+        "docx": ("word/document.xml", "wordprocessingml.document.main+xml"),
+    }[kind]
+    types = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        f'<Override PartName="/{part}" '
+        f'ContentType="application/vnd.openxmlformats-officedocument.{ctype}"/></Types>'
+    )
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", types)
+        zf.writestr(part, "<x/>")
+        for name, data in (extra or {}).items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def attach_required(case, user) -> list:  # noqa: ANN001
+    """Upload a small PDF for every required attachment kind the case still lacks."""
     from zhongchuang.services import attachments
-    from zhongchuang.services.eligibility import program_spec
 
-    for spec in program_spec(case.program).attachments:
-        if spec.required:
-            attachments.upload(user, case.id, spec.kind, f"{spec.kind}.pdf", io.BytesIO(PDF_BYTES))
+    done = []
+    for item in attachments.checklist(case):
+        if item.required and not item.done:
+            done.append(
+                attachments.upload(
+                    user, case.id, item.kind, f"{item.kind}.pdf", io.BytesIO(MINIMAL_PDF)
+                )
+            )
+    return done
+
+
+def open_batch(factory, code: str, **kw):  # noqa: ANN001, ANN003, ANN201
+    """An application batch for ``code`` open on the test date (2021-03-15)."""
+    from datetime import date
+    from decimal import Decimal
+
+    from zhongchuang.services import batches
+
+    admin = factory.staff("admin")
+    return batches.create_batch(
+        admin,
+        code,
+        kw.get("year", 2021),
+        kw.get("opens_on", date(2021, 3, 1)),
+        kw.get("closes_on", date(2021, 4, 30)),
+        Decimal(kw.get("budget", "100000.00")),
+    )

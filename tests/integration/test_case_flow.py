@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from tests.helpers import attach_required
 from zhongchuang.errors import (
     BudgetExhausted,
     DomainError,
@@ -206,6 +207,7 @@ def test_approved_recognition_creates_the_maker_space(app, factory, clock):
         "operating_since": "2019-01-01",
     }
     case = cases.create_draft(operator, "makerspace_recognition", data)
+    attach_required(case, operator)
     case = cases.act(operator, case.id, "submit")
     assert case.eligible, case.explanation
     county = factory.staff("county_reviewer", district="330402")

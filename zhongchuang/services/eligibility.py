@@ -5,7 +5,7 @@ benefit claims that stop one benefit being paid twice."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -34,8 +34,9 @@ from zhongchuang.policy.facts import Facts, PriorBenefits, RosterSummary
 from zhongchuang.policy.fields import FieldValueError, is_blank, parse_field
 from zhongchuang.policy.identity import JIAXING_CITY, JIAXING_DISTRICTS, parse_credit_code
 from zhongchuang.policy.parameters import ParameterError, ParameterRecord, ParameterTable
+from zhongchuang.policy.preview import CHANGE_LABELS, CaseChange, preview_change
 from zhongchuang.policy.status import is_in_force, policy_status
-from zhongchuang.services.runtime import vault
+from zhongchuang.services.runtime import today, vault
 
 #: Cases whose claims count against others (submitted up to disbursed).
 CLAIMING_STATES = (
@@ -446,3 +447,134 @@ def release_claims(case: Application) -> None:
 
 def lookup_hash(id_number: str) -> str:
     return vault().lookup_hash(id_number)
+
+
+# --- preview of a changed catalogue (变更预览) -------------------------------------------
+
+#: Cases still waiting for a decision: a catalogue change could alter their outcome.
+PREVIEW_STATES = ("submitted", "returned", "accepted", "county_approved", "expert_reviewed")
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """A case's stored outcome, shaped like an evaluation for ``policy.preview``."""
+
+    eligible: bool
+    amount: Decimal | None
+    explanation: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class _Line:
+    rule: str
+    passed: bool
+
+
+@dataclass(frozen=True)
+class CatalogueChange:
+    """One pending case whose eligibility or amount would change under the new file."""
+
+    case_id: int
+    number: str
+    program: str
+    program_name: str
+    applicant: str
+    state: str
+    change: CaseChange
+
+    @property
+    def label(self) -> str:
+        return CHANGE_LABELS[self.change.change]
+
+    def describe(self) -> str:
+        c = self.change
+
+        def yes_no(value: bool | None) -> str:
+            return "—" if value is None else ("符合" if value else "不符合")
+
+        def money(value: Decimal | None) -> str:
+            return "—" if value is None else f"{value:.2f}"
+
+        text = (
+            f"{self.number} {self.program_name} {self.applicant}：{self.label}；"
+            f"资格 {yes_no(c.old_eligible)} → {yes_no(c.new_eligible)}，"
+            f"金额 {money(c.old_amount)} → {money(c.new_amount)}"
+        )
+        if c.newly_failed:
+            text += f"；新增未通过规则：{'、'.join(c.newly_failed)}"
+        if c.newly_passed:
+            text += f"；新增通过规则：{'、'.join(c.newly_passed)}"
+        return text
+
+
+def _stored_outcome(case: Application) -> _Stored:
+    lines = tuple(
+        _Line(str(line.get("rule")), bool(line.get("passed")))
+        for line in (case.explanation or [])
+        if isinstance(line, dict) and line.get("rule")
+    )
+    return _Stored(bool(case.eligible), case.computed_amount, lines)
+
+
+def preview_catalogue(text: str, filename: str) -> list[CatalogueChange]:
+    """Judge every pending case under a catalogue file that is not loaded, and list those
+    whose eligibility or amount would differ from what is stored. Writes nothing.
+
+    A malformed file raises ``CatalogueError`` (location and reason). Each case is judged
+    as of its submission date (从旧) by the new file's rules and parameters, as written."""
+    from zhongchuang.policy.catalogue import CatalogueError, catalogue_from_text
+
+    catalogue = catalogue_from_text(text, filename)
+    specs = {p.code: p for p in catalogue.programs}
+    tables: dict[str, ParameterTable] = {}
+    for code in specs:
+        try:
+            tables[code] = catalogue.parameter_table(code)
+        except ValueError as exc:
+            raise CatalogueError(filename, f"programs[{code}].parameters", str(exc)) from None
+    events = catalogue.status_events()
+    cases = db.session.execute(
+        sa.select(Application)
+        .join(Program, Program.id == Application.program_id)
+        .join(Policy, Policy.id == Program.policy_id)
+        .where(
+            Application.state.in_(PREVIEW_STATES),
+            sa.or_(
+                Program.code.in_(list(specs)),
+                Policy.doc_number == catalogue.policy.doc_number,
+            ),
+        )
+        .order_by(Application.id)
+    ).scalars()
+    old: dict[int, _Stored] = {}
+    new: dict[int, Evaluation] = {}
+    by_id: dict[int, Application] = {}
+    for case in cases:
+        by_id[case.id] = case
+        old[case.id] = _stored_outcome(case)
+        spec = specs.get(case.program.code)
+        if spec is None:
+            continue  # the program is gone from the file: "removed"
+        as_of = case.submitted_on or today()
+        facts = facts_for(case.program, as_of, case=case, values=case.data or {})
+        if case.program.policy.doc_number == catalogue.policy.doc_number:
+            facts = replace(facts, policy_events=events)
+        new[case.id] = evaluate(spec, case.data or {}, as_of, tables[spec.code], facts)
+    preview = preview_change(old, new)
+    out = []
+    for ch in preview.changes:
+        if ch.change == "unchanged":
+            continue
+        case = by_id[int(ch.case_id)]  # type: ignore[call-overload]
+        out.append(
+            CatalogueChange(
+                case_id=case.id,
+                number=case.number,
+                program=case.program.code,
+                program_name=case.program.name,
+                applicant=case.applicant_name or "",
+                state=case.state,
+                change=ch,
+            )
+        )
+    return out
