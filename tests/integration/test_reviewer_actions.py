@@ -307,3 +307,23 @@ def test_staff_panel_shows_the_audit_trail_and_duplicates_only_to_staff(
     html = client.get(f"/applications/{first.id}").get_data(as_text=True)
     assert "审核信息（仅工作人员可见）" not in html
     assert review.staff_panel(world.applicant, first) is None
+
+
+def test_the_publish_page_has_no_hidden_field_shadowing_its_buttons(world, client, login):
+    """The page's own form, as a browser sends it: only the pressed button carries ``op``."""
+    case = world.approved()
+    login(client, world.city)
+    html = client.get("/review/notices/new").get_data(as_text=True)
+    assert 'value="publish"' in html
+    assert re.search(r'<input[^>]*name="op"', html) is None
+    resp = client.post(
+        "/review/notices/new",
+        data={
+            "csrf_token": csrf_from(html),
+            "selected": f"{case.id}:{case.version}",
+            "working_days": "5",
+            "op": "publish",
+        },
+    )
+    assert resp.status_code == 200
+    assert state(case.id) == "in_notice"

@@ -105,7 +105,8 @@ class PublishForm(FlaskForm):
         validators=[Optional(), Length(max=300, message=_l("标题最多300字。"))],
         description=_l("留空则使用默认标题。"),
     )
-    op = HiddenField()
+    # Which button was pressed (计算公示期 / 确认发布) comes from the button's own name="op";
+    # a hidden field of that name would shadow it.
 
 
 class RulingForm(FlaskForm):
