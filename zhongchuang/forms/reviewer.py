@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -20,13 +18,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from zhongchuang.forms.choices import to_choices as options
 from zhongchuang.policy.identity import JIAXING_CITY, JIAXING_DISTRICTS
-
-
-def options(pairs: Any) -> list[SelectChoice]:
-    """(value, label) pairs as WTForms choices."""
-    return [SelectChoice(value, label) for value, label in pairs]
-
 
 SORT_CHOICES = [
     ("due", _l("到期日（最早在前）")),
