@@ -84,7 +84,8 @@ def test_a_malformed_file_is_refused_whole_with_where_and_why(app, tmp_path: Pat
     out = CliRunner().invoke(app.cli, ["policy", "load", str(broken)])
     assert out.exit_code == 2
     assert "broken.yaml" in out.stderr
-    assert "rules" in out.stderr and "kind" in out.stderr
+    assert "rules" in out.stderr
+    assert "kind" in out.stderr
     titles = db.session.execute(sa.select(Article.text).where(Article.path == "一")).scalar()
     assert "被改动" not in titles
 
