@@ -18,6 +18,58 @@ from zhongchuang.models import AuditEvent, AuditHead, User
 from zhongchuang.services.runtime import now
 from zhongchuang.workflow.audit import GENESIS, event_hash, verify_chain
 
+#: Every kind of audit event, in words (审计事项). One list for the case page, the audit
+#: viewer and exports; a kind missing here shows as its code.
+KIND_LABELS: dict[str, str] = {
+    "case.action": "案件办理",
+    "case.create": "创建申报（草稿）",
+    "case.edit": "修改申报信息",
+    "case.upload": "上传附件",
+    "case.roster": "上传花名册",
+    "case.experts_assigned": "指派评审专家",
+    "notice.publish": "发布公示",
+    "notice.objection": "收到公示异议",
+    "pii.reveal": "查看完整身份证号",
+    "export.cases": "导出案件清单",
+    "auth.login": "登录",
+    "auth.login_failed": "登录失败",
+    "auth.logout": "退出",
+    "account.register": "注册",
+    "account.contact_update": "修改联系信息",
+    "account.password_change": "修改密码",
+    "account.password_reset_request": "申请找回密码",
+    "account.password_reset": "重设密码",
+    "account.invitation_create": "邀请成员",
+    "account.invitation_revoke": "撤回邀请",
+    "account.invitation_accept": "接受邀请",
+    "account.member_remove": "移除成员",
+    "admin.user_create": "新建账号",
+    "admin.user_active": "停用/启用账号",
+    "admin.user_roles": "调整角色",
+    "admin.identity_correction": "更正身份信息",
+    "admin.batch_create": "新建批次",
+    "admin.batch_update": "修改批次",
+    "admin.mail_resend": "重发邮件",
+    "admin.audit_export": "导出审计日志",
+    "admin.id_key_rotation": "更换加密密钥",
+    "catalogue.load": "载入政策目录",
+}
+#: The families of kinds (the part before the dot), for filters.
+FAMILY_LABELS: dict[str, str] = {
+    "case": "案件（全部）",
+    "notice": "公示（全部）",
+    "pii": "个人信息（全部）",
+    "export": "导出（全部）",
+    "auth": "登录（全部）",
+    "account": "账号（全部）",
+    "admin": "系统管理（全部）",
+    "catalogue": "政策目录（全部）",
+}
+
+
+def kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind) or FAMILY_LABELS.get(kind) or kind
+
 
 def event_content(ev: AuditEvent) -> dict[str, Any]:
     """The canonical content an event's hash covers (everything but the hashes)."""

@@ -21,7 +21,7 @@ from zhongchuang.clock import SHANGHAI
 from zhongchuang.extensions import db
 from zhongchuang.models import Application, AuditEvent, MakerSpace, User
 from zhongchuang.policy.identity import district_name
-from zhongchuang.services import attachments, cases
+from zhongchuang.services import attachments, audit, cases
 from zhongchuang.services.eligibility import CaseOutcome, evaluate_case, program_spec
 from zhongchuang.services.pdf import PdfDocument, PdfSection
 from zhongchuang.services.runtime import today
@@ -39,14 +39,7 @@ ROLE_LABELS: dict[str, str] = {
     "admin": "系统管理员",
     "system": "系统自动",
 }
-EVENT_TITLES: dict[str, str] = {
-    "case.create": "创建申报（草稿）",
-    "case.edit": "修改申报信息",
-    "case.upload": "上传附件",
-    "case.experts_assigned": "分配评审专家",
-    "notice.objection": "收到公示异议",
-    "notice.publish": "发布公示",
-}
+EVENT_TITLES: dict[str, str] = audit.KIND_LABELS
 #: Never shown to the applicant (异议保密, 专家评分).
 HIDDEN_KINDS_FOR_APPLICANT = frozenset({"notice.objection", "case.experts_assigned"})
 HIDDEN_ACTIONS_FOR_APPLICANT = frozenset({"expert_score", "dismiss_objection"})

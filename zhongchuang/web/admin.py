@@ -24,7 +24,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from zhongchuang.errors import Conflict, NotFound, ValidationFailed
@@ -63,41 +62,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 MAX_CATALOGUE_BYTES = 2 * 1024 * 1024
 #: Audit kinds in words (the filter also takes a family: ``admin`` matches ``admin.*``).
-KIND_LABELS = {
-    "case": _l("案件（全部）"),
-    "case.action": _l("案件办理"),
-    "case.create": _l("新建申报"),
-    "case.edit": _l("修改申报"),
-    "case.experts_assigned": _l("指派专家"),
-    "notice": _l("公示（全部）"),
-    "notice.publish": _l("发布公示"),
-    "notice.objection": _l("公示异议"),
-    "auth": _l("登录（全部）"),
-    "auth.login": _l("登录"),
-    "auth.login_failed": _l("登录失败"),
-    "auth.logout": _l("退出"),
-    "account": _l("账号（全部）"),
-    "account.register": _l("注册"),
-    "account.contact_update": _l("修改联系信息"),
-    "account.password_change": _l("修改密码"),
-    "account.password_reset_request": _l("申请找回密码"),
-    "account.password_reset": _l("重设密码"),
-    "account.invitation_create": _l("邀请成员"),
-    "account.invitation_revoke": _l("撤回邀请"),
-    "account.invitation_accept": _l("接受邀请"),
-    "account.member_remove": _l("移除成员"),
-    "admin": _l("系统管理（全部）"),
-    "admin.user_create": _l("新建账号"),
-    "admin.user_active": _l("停用/启用账号"),
-    "admin.user_roles": _l("调整角色"),
-    "admin.identity_correction": _l("更正身份信息"),
-    "admin.batch_create": _l("新建批次"),
-    "admin.batch_update": _l("修改批次"),
-    "admin.mail_resend": _l("重发邮件"),
-    "admin.audit_export": _l("导出审计日志"),
-    "admin.id_key_rotation": _l("更换加密密钥"),
-    "catalogue.load": _l("载入政策目录"),
-}
+KIND_LABELS = {**audit.FAMILY_LABELS, **audit.KIND_LABELS}
 
 
 @bp.before_request

@@ -13,6 +13,8 @@ def navigation(user: Any) -> list[dict[str, Any]]:
     endpoints = _endpoints()
     if "public.notices" in endpoints:
         items.append({"label": _("公示公告"), "href": url_for("public.notices")})
+    if "public.maker_spaces" in endpoints:
+        items.append({"label": _("众创空间名录"), "href": url_for("public.maker_spaces")})
     if not getattr(user, "is_authenticated", False):
         return items
     roles = set(user.roles)
