@@ -12,14 +12,15 @@ DEMO_TODAY := 2021-03-15
 CATALOGUE := catalogue/jiaxing-2015-90.yaml
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test lint format bench serve worker install install-test system-test-deps migrate seed screenshot clean
+.PHONY: run test lint format bench serve worker install install-test system-test-deps migrate seed screenshot clean translations
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: $(BIN)/activate pyproject.toml constraints.txt
+$(VENV)/.installed: $(BIN)/activate pyproject.toml constraints.txt $(wildcard zhongchuang/translations/*/LC_MESSAGES/messages.po)
 	$(BIN)/pip install --quiet -c constraints.txt -e .
+	$(BIN)/pybabel -q compile -d zhongchuang/translations
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
@@ -58,6 +59,14 @@ lint: $(VENV)/.installed-test
 format: $(VENV)/.installed-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# After adding or changing _() strings: re-extract, merge into each catalogue, then translate
+# the new entries in zhongchuang/translations/<lang>/LC_MESSAGES/messages.po and run this again.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --project Zhongchuang \
+		--copyright-holder Zhongchuang -o zhongchuang/translations/messages.pot .
+	$(BIN)/pybabel -q update -i zhongchuang/translations/messages.pot -d zhongchuang/translations
+	$(BIN)/pybabel compile --statistics -d zhongchuang/translations
 
 bench: install-test
 	$(BIN)/python -m bench.run
