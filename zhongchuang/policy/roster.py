@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from zhongchuang.policy.dates import (
@@ -27,7 +28,7 @@ from zhongchuang.policy.dates import (
 )
 from zhongchuang.policy.facts import RosterSummary
 from zhongchuang.policy.fields import FieldValueError, is_blank, to_money
-from zhongchuang.policy.identity import IdentityError, parse_id_number
+from zhongchuang.policy.identity import IdentityError, IdNumber, parse_id_number
 
 #: Roster columns in order, with their Chinese headers (the template's header row).
 ROSTER_FIELDS: dict[str, str] = {
@@ -150,6 +151,13 @@ def row_from_cells(
     return RosterRow(row_number=row_number, **values)
 
 
+@lru_cache(maxsize=16384)
+def parse_roster_id(value: str) -> IdNumber:
+    """:func:`parse_id_number`, remembered: a roster repeats each person's number on every
+    month row, and the check (address code look-up) is the slowest step of a row."""
+    return parse_id_number(value)
+
+
 def normalise_id(number: str) -> str:
     return str(number).strip().upper().replace(" ", "")
 
@@ -236,7 +244,7 @@ def check_roster_row(
         reasons.append("身份证号为空。")
     else:
         try:
-            id_number = parse_id_number(str(row.id_number)).number
+            id_number = parse_roster_id(str(row.id_number)).number
         except IdentityError as exc:
             reasons.append(exc.message)
     if is_blank(row.school):

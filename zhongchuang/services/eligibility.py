@@ -339,6 +339,8 @@ def evaluate_case(case: Application, as_of: date) -> CaseOutcome:
     )
     claims = claims_for(case, spec, ev)
     duplicate = find_duplicate(case, claims)
+    if duplicate is None and spec.roster:
+        duplicate = months_over_cap(case, spec, claims, params, as_of)
     snapshot = {
         **ev.as_json(),
         "catalogue_version_id": program.catalogue_version_id,
@@ -428,6 +430,50 @@ def find_duplicate(case: Application, claims: Iterable[tuple[str, str, str]]) ->
     period, number = found[0]
     when = "" if period == "once" else f"（{period}）"
     return f"同一补助{when}已由申报 {number} 申领或享受，不能重复享受。"
+
+
+def months_over_cap(
+    case: Application,
+    spec: ProgramSpec,
+    claims: list[tuple[str, str, str]],
+    params: ParameterTable,
+    as_of: date,
+) -> str | None:
+    """At most ``max_months`` subsidised months per person, across every enterprise's
+    claims: checked again at submit, since two drafts may each pass on their own."""
+    try:
+        cap = int(params.value("max_months", as_of))
+    except (ParameterError, KeyError):
+        return None
+    mine: dict[str, set[str]] = {}
+    for _b, subject, period in claims:
+        mine.setdefault(subject, set()).add(period)
+    subjects = list(mine)
+    others: dict[str, set[str]] = {}
+    for i in range(0, len(subjects), 1000):
+        rows = db.session.execute(
+            sa.select(BenefitClaim.subject, BenefitClaim.period).where(
+                BenefitClaim.benefit == spec.benefit.key,
+                BenefitClaim.active,
+                BenefitClaim.application_id != case.id,
+                BenefitClaim.subject.in_(subjects[i : i + 1000]),
+            )
+        ).all()
+        for subject, period in rows:
+            others.setdefault(subject, set()).add(period)
+    over = [h for h, months in mine.items() if len(months | others.get(h, set())) > cap]
+    if not over:
+        return None
+    names = db.session.execute(
+        sa.select(RosterRow.name)
+        .where(RosterRow.application_id == case.id, RosterRow.id_number_hash.in_(over[:5]))
+        .distinct()
+    ).scalars()
+    who = "、".join(names)
+    return (
+        f"{len(over)} 人的补贴月数连同其他申报已超过每人累计 {cap} 个月（{who}…），"
+        "请从花名册中去掉超出的月份后重新上传。"
+    )
 
 
 def replace_claims(case: Application, claims: list[tuple[str, str, str]]) -> None:
