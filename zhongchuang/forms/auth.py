@@ -65,11 +65,13 @@ class OrganizationForm(_AccountFields):
     )
     org_kind = SelectField(
         _l("单位类型"),
-        choices=[
-            ("", _l("请选择")),
-            ("operator", _l("众创空间运营机构")),
-            ("enterprise", _l("企业")),
-        ],
+        choices=to_choices(
+            [
+                ("", _l("请选择")),
+                ("operator", _l("众创空间运营机构")),
+                ("enterprise", _l("企业")),
+            ]
+        ),
         validators=[DataRequired(_l("请选择单位类型。"))],
     )
     enterprise_size = SelectField(

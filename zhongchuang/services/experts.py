@@ -31,7 +31,12 @@ def assign_experts(user: User, case_id: int, expert_ids: list[int]) -> list[Expe
         db.session.execute(
             sa.select(User.id)
             .join(UserRole)
-            .where(User.id.in_(ids), UserRole.role == "expert", User.active.is_(True))
+            # An id no database column can hold is simply not an expert (never a 500).
+            .where(
+                User.id.in_([i for i in ids if 0 < i < 2**31]),
+                UserRole.role == "expert",
+                User.active.is_(True),
+            )
         ).scalars()
     )
     unknown = [i for i in ids if i not in experts]

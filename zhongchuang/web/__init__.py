@@ -16,7 +16,17 @@ def register_web(app: Flask) -> None:
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
-    for name in ("public", "cases", "applicant", "reviewer", "admin", "account", "health", "roster"):
+    for name in (
+        "public",
+        "cases",
+        "applicant",
+        "reviewer",
+        "admin",
+        "account",
+        "health",
+        "roster",
+        "reveal",
+    ):
         module = _optional(name)
         if module is not None:
             app.register_blueprint(module.bp)

@@ -19,7 +19,7 @@ from zhongchuang.forms.account import (
 )
 from zhongchuang.forms.admin import ActionForm
 from zhongchuang.services import members, passwords, profiles
-from zhongchuang.web.auth import apply_field_errors
+from zhongchuang.web.auth import apply_field_errors, start_session
 
 bp = Blueprint("account", __name__)
 
@@ -133,7 +133,7 @@ def accept_invitation(token: str):  # noqa: ANN201
             db.session.rollback()
             apply_field_errors(form, exc)
         else:
-            login_user(user)
+            start_session(user)
             flash(_("注册成功，您已加入“%(org)s”。", org=organization), "success")
             return redirect(url_for("main.home"))
     status = 422 if form.errors else 200

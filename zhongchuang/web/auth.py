@@ -5,7 +5,17 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
@@ -33,6 +43,13 @@ def init_login(app: Flask, manager: LoginManager) -> None:
         if user is None or not user.active or user.session_token != token:
             return None
         return user
+
+
+def start_session(user: User) -> None:
+    """Sign ``user`` in on a fresh session: nothing from before the login (a CSRF token an
+    attacker may have planted with the cookie) is carried into the signed-in session."""
+    session.clear()
+    login_user(user, remember=False)
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -67,7 +84,7 @@ def login():  # noqa: ANN201
         except DomainError as exc:
             form.password.errors = [exc.message]
             return render_template("auth/login.html", form=form), exc.status
-        login_user(user, remember=False)
+        start_session(user)
         flash(_("登录成功，欢迎 %(name)s。", name=user.display_name or user.username), "success")
         return redirect(_safe_next(request.args.get("next")) or url_for("main.home"))
     return render_template("auth/login.html", form=form), 400 if form.errors else 200
@@ -112,7 +129,7 @@ def register_organization():  # noqa: ANN201
             db.session.rollback()
             apply_field_errors(form, exc)
             return render_template("auth/register_organization.html", form=form), 422
-        login_user(user)
+        start_session(user)
         flash(_("注册成功。"), "success")
         return redirect(url_for("main.home"))
     status = 422 if form.errors else 200
@@ -138,7 +155,7 @@ def register_person():  # noqa: ANN201
             db.session.rollback()
             apply_field_errors(form, exc)
             return render_template("auth/register_person.html", form=form), 422
-        login_user(user)
+        start_session(user)
         flash(_("注册成功。"), "success")
         return redirect(url_for("main.home"))
     status = 422 if form.errors else 200
@@ -150,5 +167,12 @@ def set_language(code: str):  # noqa: ANN201
     target = _safe_next(request.args.get("next")) or url_for("main.home")
     resp = redirect(target)
     if code in current_app.config["LANGUAGES"]:
-        resp.set_cookie("lang", code, max_age=365 * 86400, samesite="Lax", httponly=True)
+        resp.set_cookie(
+            "lang",
+            code,
+            max_age=365 * 86400,
+            samesite="Lax",
+            httponly=True,
+            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        )
     return resp

@@ -11,6 +11,8 @@ import uuid
 from flask import Flask, Response, g, has_request_context, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from zhongchuang.errors import DomainError
+
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
@@ -49,6 +51,33 @@ CSP = (
 )
 
 
+def refuse_unreadable_input() -> None:
+    """Input no page or endpoint can use is refused up front with a 400, not a 500 later:
+    a NUL character in any field, path or query (PostgreSQL cannot store one), and a JSON
+    body nested too deep or with a number too long to convert."""
+    values = [*request.args.values(), *(request.view_args or {}).values()]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        values += [v for _k, v in request.form.items(multi=True)]
+    if any(isinstance(v, str) and "\x00" in v for v in values):
+        raise DomainError(NUL_MESSAGE, code="bad_request", status=400)
+    if request.is_json:
+        data = request.get_data(cache=True)
+        if b"\\u0000" in data:
+            raise DomainError(NUL_MESSAGE, code="bad_request", status=400)
+        if data.strip():
+            try:
+                json.loads(data)
+            except (ValueError, RecursionError) as exc:
+                raise DomainError(
+                    "请求体不是有效的 JSON（格式错误、嵌套过深或数字过长）。",
+                    code="bad_request",
+                    status=400,
+                ) from exc
+
+
+NUL_MESSAGE = "请求中含有不允许的控制字符（NUL），请删除后重试。"
+
+
 def register_hardening(app: Flask) -> None:
     log = logging.getLogger("zhongchuang.request")
     if app.config.get("LOG_JSON"):
@@ -72,6 +101,7 @@ def register_hardening(app: Flask) -> None:
         rid = request.headers.get("X-Request-ID", "")
         g.request_id = rid if 0 < len(rid) <= 64 and rid.isprintable() else uuid.uuid4().hex
         g.started = time.perf_counter()
+        refuse_unreadable_input()
 
     @app.after_request
     def _headers(resp: Response) -> Response:
