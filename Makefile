@@ -68,8 +68,10 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel -q update -i zhongchuang/translations/messages.pot -d zhongchuang/translations
 	$(BIN)/pybabel compile --statistics -d zhongchuang/translations
 
+# Benchmarks (BENCHMARKS.md): the quick SQLite suite; `make bench BENCH=--full` for the
+# 1,000,000-case PostgreSQL suite. Never part of `make test`.
 bench: install-test
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH)
 
 # Production: gunicorn with several workers (gunicorn.conf.py) against DATABASE_URL and
 # REDIS_URL; the schema is upgraded first. `make worker` runs the background jobs.

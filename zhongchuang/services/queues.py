@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from zhongchuang.errors import ValidationFailed
 from zhongchuang.extensions import db
@@ -115,12 +116,20 @@ def queue_states(user: User, role: str | None = None) -> list[str]:
     return out
 
 
-def _role_scope(user: User, role: str) -> sa.ColumnElement[bool]:
-    states = QUEUE_STATES[role]
+def _in_states(states: tuple[str, ...]) -> sa.ColumnElement[bool]:
+    # One state as ``=``: PostgreSQL then reads ix_applications_queue in due-date order
+    # and stops after a page (an IN list makes it sort the whole queue).
+    if not states:
+        return sa.false()
+    return Application.state == states[0] if len(states) == 1 else Application.state.in_(states)
+
+
+def _role_scope(user: User, role: str, state: str | None = None) -> sa.ColumnElement[bool]:
+    states = tuple(s for s in QUEUE_STATES[role] if state is None or s == state)
     if role == "county_reviewer":
         if not user.district:
             return sa.false()
-        return sa.and_(Application.district == user.district, Application.state.in_(states))
+        return sa.and_(Application.district == user.district, _in_states(states))
     if role == "expert":
         pending = (
             sa.select(ExpertAssignment.id)
@@ -131,13 +140,13 @@ def _role_scope(user: User, role: str) -> sa.ColumnElement[bool]:
             )
             .exists()
         )
-        return sa.and_(Application.state.in_(states), pending)
-    return Application.state.in_(states)
+        return sa.and_(_in_states(states), pending)
+    return _in_states(states)
 
 
-def scope(user: User, role: str | None = None) -> sa.ColumnElement[bool]:
-    """The cases waiting for the user (in one of their roles, or in ``role`` only),
-    always within what the user may see."""
+def scope(user: User, role: str | None = None, state: str | None = None) -> sa.ColumnElement[bool]:
+    """The cases waiting for the user (in one of their roles, or in ``role`` only; in
+    ``state`` only when given), always within what the user may see."""
     roles = queue_roles(user)
     if role is not None:
         if role not in roles:
@@ -145,7 +154,7 @@ def scope(user: User, role: str | None = None) -> sa.ColumnElement[bool]:
         roles = [role]
     if not roles:
         return sa.false()
-    return sa.and_(visibility_filter(user), sa.or_(*(_role_scope(user, r) for r in roles)))
+    return sa.and_(visibility_filter(user), sa.or_(*(_role_scope(user, r, state) for r in roles)))
 
 
 def waiting_count(user: User) -> int:
@@ -285,6 +294,27 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
     return raw, case_id
 
 
+def _due_order(desc: bool) -> tuple[sa.ColumnElement[Any], ...]:
+    """By due date as ``COALESCE(due_on, far future)`` orders (no due date last, or first
+    when descending), on the plain column, so that the queue index gives the order."""
+    if desc:
+        return (Application.due_on.desc().nulls_first(), Application.id.desc())
+    return (Application.due_on.asc().nulls_last(), Application.id.asc())
+
+
+def _after_due(value: date, case_id: int, desc: bool) -> sa.ColumnElement[bool]:
+    """The rows after the cursor in :func:`_due_order` (``value`` is the far future for a
+    case without a due date, as :func:`_sort_value` encodes it)."""
+    due, key = Application.due_on, sa.tuple_(Application.due_on, Application.id)
+    if value == _FAR_FUTURE:
+        if desc:
+            return sa.or_(sa.and_(due.is_(None), Application.id < case_id), due.is_not(None))
+        return sa.and_(due.is_(None), Application.id > case_id)
+    if desc:
+        return key < sa.tuple_(sa.literal(value, sa.Date), sa.literal(case_id))
+    return sa.or_(key > sa.tuple_(sa.literal(value, sa.Date), sa.literal(case_id)), due.is_(None))
+
+
 def _after(expr: sa.ColumnElement[Any], value: Any, case_id: int, desc: bool):  # noqa: ANN202
     if desc:
         return sa.or_(expr < value, sa.and_(expr == value, Application.id < case_id))
@@ -307,17 +337,34 @@ def queue_page(
     sort = sort or DEFAULT_SORT
     key, desc = parse_sort(sort)
     limit = max(1, min(int(limit), MAX_LIMIT))
-    where = [scope(user, filters.role), *_filter_clauses(filters)]
+    where = [scope(user, filters.role, filters.state), *_filter_clauses(filters)]
     total = db.session.execute(
         sa.select(sa.func.count()).select_from(Application).where(*where)
     ).scalar_one()
 
     expr = _sort_expr(key)
-    stmt = sa.select(Application).where(*where).options(selectinload(Application.batch))
+    stmt = (
+        sa.select(Application)
+        .where(*where)
+        .options(
+            selectinload(Application.batch),
+            # Not shown in a queue: the JSON of the case and of its program's rules.
+            defer(Application.data),
+            defer(Application.explanation),
+            defer(Application.snapshot),
+            joinedload(Application.program).defer(Program.definition),
+        )
+    )
     if cursor:
         value, after_id = decode_cursor(cursor, sort)
-        stmt = stmt.where(_after(expr, value, after_id, desc))
-    order = (expr.desc(), Application.id.desc()) if desc else (expr.asc(), Application.id.asc())
+        if key == "due":
+            stmt = stmt.where(_after_due(value, after_id, desc))
+        else:
+            stmt = stmt.where(_after(expr, value, after_id, desc))
+    if key == "due":
+        order = _due_order(desc)
+    else:
+        order = (expr.desc(), Application.id.desc()) if desc else (expr.asc(), Application.id.asc())
     stmt = stmt.order_by(*order).limit(limit + 1)
     found = list(db.session.execute(stmt).unique().scalars())
     more = len(found) > limit
@@ -346,7 +393,7 @@ def queue_page(
                 amount=row_amount(case),
                 due_on=case.due_on,
                 overdue=case.due_on is not None and t > case.due_on,
-                days_left=wcal.working_days_between(t, case.due_on) if case.due_on else None,
+                days_left=_working_days_between(t, case.due_on) if case.due_on else None,
                 expert_scores=scores.get(case.id, 0),
                 open_objections=objections.get(case.id, 0),
                 actions=row_actions(actor, case, t),
@@ -354,6 +401,13 @@ def queue_page(
         )
     next_cursor = encode_cursor(sort, _sort_value(key, found[-1]), found[-1].id) if more else None
     return QueuePage(rows=rows, total=int(total), next_cursor=next_cursor, sort=sort, limit=limit)
+
+
+@functools.lru_cache(maxsize=4096)
+def _working_days_between(start: date, end: date) -> int:
+    # A pure function of two dates, asked for every row of every page: remembered, as the
+    # calendar walks day by day (tens of microseconds per day).
+    return wcal.working_days_between(start, end)
 
 
 def _counts_by_case(stmt: sa.Select[Any], ids: list[int]) -> dict[int, int]:
