@@ -171,8 +171,19 @@ def app(_session_app):  # noqa: ANN001, ANN201
         yield app
     finally:
         clean_tables()
+        clean_uploads(app)
         clock.set_today(TEST_TODAY)
         ctx.pop()
+
+
+def clean_uploads(app) -> None:  # noqa: ANN001
+    """Each test starts with an empty uploads directory, as with an empty database."""
+    import shutil
+
+    upload_dir = Path(app.config["UPLOAD_DIR"])
+    if upload_dir.exists():
+        shutil.rmtree(upload_dir)
+    upload_dir.mkdir(parents=True, exist_ok=True)
 
 
 @pytest.fixture
