@@ -129,6 +129,7 @@ def _count_statements(app: Any, read: Read) -> int:
 
     client = app.test_client(use_cookies=False)  # the session cookie is in the headers
     client.get(read.app_path, headers=read.app_headers)  # warm caches as the server has
+    db.session.remove()  # a request starts with an empty session, as on the server
     event.listen(db.engine, "before_cursor_execute", _on)
     try:
         resp = client.get(read.app_path, headers=read.app_headers)
