@@ -24,6 +24,9 @@ class Config:
     # Keyed hash for identity-number look-ups (duplicate detection).
     ZC_ID_HASH_KEY: str | None = None
     ZC_TODAY: str | None = None
+    # Statistics figures are reused per scope for this many seconds (0: computed on every
+    # view). `flask stats refresh` from cron keeps them warm.
+    ZC_STATS_TTL = 300
     BABEL_DEFAULT_LOCALE = "zh_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh_CN", "en")
@@ -89,6 +92,8 @@ class Config:
         ):
             if env.get(key):
                 values[key] = env[key]
+        if env.get("ZC_STATS_TTL"):
+            values["ZC_STATS_TTL"] = int(env["ZC_STATS_TTL"])
         if env.get("PROXY_COUNT"):
             values["PROXY_COUNT"] = int(env["PROXY_COUNT"])
         if env.get("ZC_EXPOSE_WORKER"):
@@ -134,6 +139,7 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     RATELIMIT_ENABLED = False
     LOCKOUT_THRESHOLD = 5
+    ZC_STATS_TTL = 0  # tests see every change at once; the cache has tests of its own
 
     @classmethod
     def load(cls) -> dict:

@@ -52,6 +52,7 @@ from bench.common import (
     server_env,
 )
 from zhongchuang.workflow.audit import GENESIS
+from zhongchuang.workflow.stays import NOT_A_STAGE, Stay
 
 TODAY = date.fromisoformat(BENCH_TODAY)
 YEARS = (2016, 2017, 2018, 2019, 2020, 2021)
@@ -348,6 +349,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "audit_events": _cols(
         "id at actor_id actor_name actor_role kind application_id action from_state "
         "to_state reason articles details prev_hash hash"
+    ),
+    "case_stays": _cols(
+        "application_id district program_id state entered_on left_on days working_days"
     ),
 }
 BULK_TABLES = tuple(COLUMNS)
@@ -834,6 +838,7 @@ class Cases:
         self.event_hash = event_hash
         self.canonical_json = canonical_json
         self.due_cache: dict[tuple[date, int], date] = {}
+        self.work_cache: dict[tuple[date, date], int] = {}
         self.prev = ctx.head_hash
         #: defer: (COPY line up to the hashes, canonical JSON of the content) per event,
         #: chained later in order by the main process.
@@ -845,6 +850,12 @@ class Cases:
         self.staff_ids = ctx.staff
         self.experts = [self.staff_ids[f"bench_expert{i}"] for i in range(1, 6)]
         self.pdf_sha = hashlib.sha256(b"bench").hexdigest()
+
+    def working_days(self, start: date, end: date) -> int:
+        key = (start, end)
+        if key not in self.work_cache:
+            self.work_cache[key] = Stay("", start, end).working_days
+        return self.work_cache[key]
 
     def due(self, day: date, limit: int) -> date:
         key = (day, limit)
@@ -1041,6 +1052,12 @@ class Cases:
             )  # fmt: skip
             version += 1
             if to != frm:
+                if frm not in NOT_A_STAGE:  # the stay this transition ends, as the engine writes it
+                    sink.add(
+                        "case_stays",
+                        (case_id, district, t.program_id, frm, entered, day,
+                         (day - entered).days, self.working_days(entered, day)),
+                    )  # fmt: skip
                 entered = day
         # The row.
         limit = ctx.time_limits.get((code, state))

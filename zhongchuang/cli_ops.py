@@ -5,6 +5,8 @@
 ``flask jobs run|enqueue NAME`` run a named job now, or hand it to the worker
 ``flask notices close-due``     conclude notices whose period is over (cron; idempotent)
 ``flask notices enqueue-close-due``  the same, run by the worker
+``flask stats refresh``          recompute the statistics snapshots (cron, every few minutes)
+``flask stats rebuild-stays``    rebuild the stage stays from the audit trail
 ``flask backup [-o PATH]``      database + uploads into one verified bundle
 ``flask restore BUNDLE [--yes]``  put a bundle back (asks first)
 """
@@ -21,6 +23,7 @@ from zhongchuang.cli import notices_cli
 from zhongchuang.services.jobs import NAMED_JOBS
 
 jobs_cli = AppGroup("jobs", help="Background jobs (RQ on Redis). 后台任务")
+stats_cli = AppGroup("stats", help="Statistics snapshots and stage stays. 统计")
 
 
 def _need_redis() -> None:
@@ -115,6 +118,30 @@ def notices_enqueue_close_due() -> None:
     _echo_enqueued("close-due-notices")
 
 
+@stats_cli.command("refresh")
+def stats_refresh() -> None:
+    """Recompute the figures of the city and of every district now, so that no one opening
+    the statistics page waits (cron, more often than ZC_STATS_TTL)."""
+    import time
+
+    from zhongchuang.services.stats import refresh
+
+    started = time.perf_counter()
+    scopes = refresh()
+    click.echo(f"refreshed {len(scopes)} scopes in {time.perf_counter() - started:.1f} s")
+
+
+@stats_cli.command("rebuild-stays")
+def stats_rebuild_stays() -> None:
+    """Rebuild the stage stays (case_stays) from the audit trail, in one transaction."""
+    from zhongchuang.extensions import db
+    from zhongchuang.services.stays import rebuild_stays
+
+    written = rebuild_stays(db.session.connection())
+    db.session.commit()
+    click.echo(f"stays: {written}")
+
+
 @click.command("backup")
 @click.option(
     "-o",
@@ -184,5 +211,6 @@ def restore(bundle: str, yes: bool, check: bool) -> None:
 
 def register(app: Flask) -> None:
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(stats_cli)
     app.cli.add_command(backup)
     app.cli.add_command(restore)

@@ -4,15 +4,18 @@ audit trail, overdue counts, the 2020 targets of article 二, and the page with 
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from tests.integration.reviewer_support import World
 from zhongchuang.extensions import db
-from zhongchuang.models import MakerSpace
-from zhongchuang.services import cases, stats
+from zhongchuang.models import CaseStay, MakerSpace, StatsSnapshot
+from zhongchuang.policy.identity import JIAXING_DISTRICTS
+from zhongchuang.services import accounts, cases, stats
 from zhongchuang.services.cases import ActionInput
+from zhongchuang.services.stays import rebuild_stays
 
 
 @pytest.fixture
@@ -145,3 +148,97 @@ def test_the_statistics_page_draws_its_charts_on_the_server(world, client, login
     html = client.get("/review/stats").get_data(as_text=True)
     assert "秀洲区" in html
     assert 'id="kpi-count">3<' in html
+
+
+def test_each_transition_writes_the_stay_it_ends(world):
+    rows = db.session.execute(
+        sa.select(
+            CaseStay.application_id, CaseStay.state, CaseStay.days, CaseStay.working_days
+        ).order_by(CaseStay.application_id, CaseStay.id)
+    ).all()
+    a = [(s, d, w) for case_id, s, d, w in rows if case_id == world.a.id]
+    # submitted 03-15 → accepted 03-17 → county_approved 03-22 → city_approved 03-23
+    assert a == [("submitted", 2, 2), ("accepted", 5, 3), ("county_approved", 1, 1)]
+    assert all(case_id != world.c.id for case_id, *_ in rows)  # still in its first stage
+    assert {r.district for r in db.session.scalars(sa.select(CaseStay))} == {"330411", "330402"}
+
+
+def test_stays_rebuilt_from_the_audit_trail_equal_those_the_engine_wrote(world):
+    def stays() -> list[tuple]:
+        return sorted(
+            db.session.execute(
+                sa.select(
+                    CaseStay.application_id,
+                    CaseStay.district,
+                    CaseStay.program_id,
+                    CaseStay.state,
+                    CaseStay.entered_on,
+                    CaseStay.left_on,
+                    CaseStay.days,
+                    CaseStay.working_days,
+                )
+            ).all()
+        )
+
+    written = stays()
+    assert len(written) == 6  # A: 3, B: 1, D: 2
+    assert rebuild_stays(db.session.connection()) == 6
+    db.session.commit()
+    assert stays() == written
+
+
+def test_figures_are_reused_for_the_configured_time_then_computed_again(world, app):
+    app.config["ZC_STATS_TTL"] = 300
+    first = stats.cached_summary(world.city)
+    assert first["totals"]["count"] == 4
+    world.submitted(employees=3)  # a fifth case
+    again = stats.cached_summary(world.city)
+    assert again["totals"]["count"] == 4  # the kept figures
+    assert again["computed_at"] == first["computed_at"]
+    assert stats.cached_summary(world.county)["totals"]["count"] == 4  # its own scope, fresh
+    snapshot = db.session.get(StatsSnapshot, "city")
+    snapshot.computed_at -= timedelta(seconds=301)
+    db.session.commit()
+    assert stats.cached_summary(world.city)["totals"]["count"] == 5
+    app.config["ZC_STATS_TTL"] = 0
+    world.submitted(employees=3)
+    assert stats.cached_summary(world.city)["totals"]["count"] == 6  # no cache at all
+
+
+def test_figures_of_another_day_are_not_reused(world, app, clock):
+    app.config["ZC_STATS_TTL"] = 300
+    assert stats.cached_summary(world.city)["overdue"]["total"] == 1
+    clock.set_today(date(2021, 3, 22))  # C is no longer overdue on this day
+    assert stats.cached_summary(world.city)["overdue"]["total"] == 0
+
+
+def test_refresh_keeps_the_city_and_every_district_warm(
+    world,
+    app,
+    factory,
+):
+    cli_runner = app.test_cli_runner()
+    app.config["ZC_STATS_TTL"] = 300
+    result = cli_runner.invoke(args=["stats", "refresh"])
+    assert result.exit_code == 0, result.output
+    assert "refreshed 8 scopes" in result.output
+    kept = {s.scope: s for s in db.session.scalars(sa.select(StatsSnapshot))}
+    assert set(kept) == {"city", *(f"district:{d}" for d in JIAXING_DISTRICTS)}
+    assert kept["district:330411"].payload["totals"]["count"] == 3
+    assert kept["district:330402"].payload["totals"]["count"] == 1
+    assert stats.cached_summary(world.county)["totals"]["count"] == 3
+    result = cli_runner.invoke(args=["stats", "rebuild-stays"])
+    assert result.exit_code == 0, result.output
+    assert "stays: 6" in result.output
+
+
+def test_the_page_and_the_api_say_when_the_figures_were_computed(world, app, client, login):
+    app.config["ZC_STATS_TTL"] = 300
+    login(client, world.city)
+    html = client.get("/review/stats").get_data(as_text=True)
+    assert "统计生成于 2021-03-23 " in html
+    assert "最多每 5 分钟重新计算一次" in html
+    token, _expires = accounts.issue_token(world.city)
+    body = client.get("/api/v1/stats", headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert body["computed_at"].startswith("2021-03-2")
+    assert body["totals"]["count"] == 4

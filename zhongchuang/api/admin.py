@@ -406,6 +406,12 @@ class TargetSchema(BaseSchema):
 
 class StatsSchema(BaseSchema):
     as_of = fields.Date()
+    computed_at = fields.String(
+        metadata={
+            "description": "When these figures were computed (ISO 8601, UTC). They are "
+            "kept for ZC_STATS_TTL seconds (default 300) per scope."
+        }
+    )
     scope = fields.String(metadata={"description": "city, or the caller's district"})
     totals = fields.Nested(AmountsSchema)
     by_program = fields.List(fields.Nested(ProgramStatsSchema))
@@ -430,7 +436,7 @@ def stats() -> dict:
     from zhongchuang.services import stats as stats_service
 
     on = today()
-    return {**stats_service.summary(_user(), on), "as_of": on}
+    return {**stats_service.cached_summary(_user(), on), "as_of": on}
 
 
 # --- maker spaces -------------------------------------------------------------------------

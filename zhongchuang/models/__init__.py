@@ -35,6 +35,7 @@ from zhongchuang.models.catalogue import (
 )
 from zhongchuang.models.messages import Notification, OutboxMail
 from zhongchuang.models.notices import Notice, NoticeItem, Objection
+from zhongchuang.models.stats import CaseStay, StatsSnapshot
 
 __all__ = [
     "ENTERPRISE_SIZES",
@@ -53,10 +54,12 @@ __all__ = [
     "AuditHead",
     "Batch",
     "BenefitClaim",
+    "CaseStay",
     "CatalogueVersion",
     "ExpertAssignment",
     "MakerSpace",
     "Notice",
+    "StatsSnapshot",
     "NoticeItem",
     "Notification",
     "Objection",

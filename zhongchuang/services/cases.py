@@ -39,7 +39,7 @@ from zhongchuang.models import (
     User,
 )
 from zhongchuang.models.cases import HOLDING_STATES
-from zhongchuang.services import audit, notify
+from zhongchuang.services import audit, notify, stays
 from zhongchuang.services.runtime import now, today
 from zhongchuang.workflow import budget as budget_rules
 from zhongchuang.workflow import calendar as wcal
@@ -547,6 +547,7 @@ def _act(user: User | None, case_id: int, action: str, inp: ActionInput) -> Appl
         details["amount"] = _s(case.approved_amount)
 
     if to_state != from_state:
+        stays.record_transition(case, from_state, to_state, t)
         case.state = to_state
         case.state_entered_on = t
         limit = (

@@ -20,6 +20,7 @@ log = logging.getLogger("zhongchuang.jobs")
 NAMED_JOBS: dict[str, str] = {
     "close-due-notices": "zhongchuang.services.jobs.close_due_notices_job",
     "send-mail": "zhongchuang.services.notify.send_pending_job",
+    "refresh-stats": "zhongchuang.services.jobs.refresh_stats_job",
 }
 #: A failed job is tried again after these delays (seconds); every job here is idempotent.
 RETRY_INTERVALS = [30, 120, 600]
@@ -133,3 +134,11 @@ def close_due_notices_job() -> dict[str, Any]:
         "concluded": result.concluded,
         "waiting": {str(k): v for k, v in result.waiting.items()},
     }
+
+
+def refresh_stats_job() -> dict[str, Any]:
+    """统计快照: recompute the figures of the city and of every district (cron / worker
+    form of ``flask stats refresh``)."""
+    from zhongchuang.services.stats import refresh
+
+    return {"scopes": refresh()}

@@ -11,22 +11,29 @@ the other targets are shown with "暂无数据来源" — no figure is invented.
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
-from zhongchuang.clock import SHANGHAI
 from zhongchuang.extensions import db
-from zhongchuang.models import Application, AuditEvent, Batch, MakerSpace, Program, User
+from zhongchuang.models import (
+    Application,
+    Batch,
+    CaseStay,
+    MakerSpace,
+    Program,
+    StatsSnapshot,
+    User,
+)
 from zhongchuang.models.cases import HOLDING_STATES
-from zhongchuang.policy.identity import district_name
+from zhongchuang.policy.identity import JIAXING_DISTRICTS, district_name
 from zhongchuang.services.cases import CITY_WIDE_ROLES, visibility_filter
-from zhongchuang.services.runtime import today
-from zhongchuang.workflow import calendar as wcal
+from zhongchuang.services.runtime import now, setting, today
+from zhongchuang.workflow import stays as stay_rules
 from zhongchuang.workflow.machine import STATES, state_label
 
 CENT: Final = Decimal("0.01")
@@ -165,53 +172,47 @@ def overdue(user: User | None = None, on: date | None = None) -> dict[str, Any]:
     }
 
 
+def _stay_scope(user: User | None) -> list[sa.ColumnElement[bool]]:
+    """The stays of the cases the user may see: all for city roles, the district's for a
+    county reviewer, otherwise those of the cases :func:`visibility_filter` lets through."""
+    if user is None or set(user.roles) & CITY_WIDE_ROLES:
+        return []
+    if set(user.roles) == {"county_reviewer"} and user.district:
+        return [CaseStay.district == user.district]
+    return [CaseStay.application_id.in_(sa.select(Application.id).where(*_scope(user)))]
+
+
 def stage_durations(user: User | None = None) -> list[dict[str, Any]]:
-    """Median time spent in each state, over the completed stays recorded in the audit
-    trail: calendar days and working days, between the day a case entered the state and
-    the day it left (Asia/Shanghai dates). Stays still running are not counted."""
-    visible = sa.select(Application.id).where(*_scope(user))
-    events = db.session.execute(
-        sa.select(
-            AuditEvent.application_id, AuditEvent.at, AuditEvent.from_state, AuditEvent.to_state
+    """Median time spent in each state, over the completed stays (``case_stays``, written
+    with each transition): calendar days and working days between the day a case entered
+    the state and the day it left. Stays still running are not counted. The database
+    returns histograms; the medians are exact."""
+    clauses = _stay_scope(user)
+    by_days: dict[str, dict[int, int]] = defaultdict(dict)
+    by_work: dict[str, dict[int, int]] = defaultdict(dict)
+    for column, target in ((CaseStay.days, by_days), (CaseStay.working_days, by_work)):
+        rows = db.session.execute(
+            sa.select(CaseStay.state, column, sa.func.count())
+            .where(*clauses)
+            .group_by(CaseStay.state, column)
         )
-        .where(
-            AuditEvent.kind == "case.action",
-            AuditEvent.application_id.in_(visible),
-            AuditEvent.from_state.is_not(None),
-            AuditEvent.to_state.is_not(None),
-            AuditEvent.from_state != AuditEvent.to_state,
-        )
-        .order_by(AuditEvent.application_id, AuditEvent.id)
-        .execution_options(yield_per=2000)
-    )
-    days: dict[str, list[int]] = defaultdict(list)
-    work_days: dict[str, list[int]] = defaultdict(list)
-    current: int | None = None
-    entered: dict[str, date] = {}
-    for case_id, at, from_state, to_state in events:
-        if case_id != current:
-            current, entered = case_id, {}
-        day = at.astimezone(SHANGHAI).date()
-        start = entered.pop(from_state, None)
-        if start is not None and from_state != "draft":
-            days[from_state].append((day - start).days)
-            work_days[from_state].append(max(0, wcal.working_days_between(start, day)))
-        entered[to_state] = day
+        for state, value, n in rows:
+            target[state][int(value)] = int(n)
     return [
         {
             "state": s,
             "label": state_label(s),
-            "stays": len(days[s]),
-            "median_days": _median(days[s]),
-            "median_working_days": _median(work_days[s]),
+            "stays": sum(by_days[s].values()),
+            "median_days": _median(by_days[s]),
+            "median_working_days": _median(by_work[s]),
         }
         for s in STATES
-        if days.get(s)
+        if by_days.get(s)
     ]
 
 
-def _median(values: list[int]) -> float:
-    return round(float(statistics.median(values)), 1)
+def _median(histogram: dict[int, int]) -> float:
+    return round(float(stay_rules.histogram_median(histogram) or 0), 1)
 
 
 def targets(on: date | None = None) -> list[dict[str, Any]]:
@@ -266,3 +267,75 @@ def summary(user: User | None = None, on: date | None = None) -> dict[str, Any]:
         "overdue": overdue(user, on),
         "targets": targets(on),
     }
+
+
+def ttl_seconds() -> int:
+    """How long computed figures are reused (``ZC_STATS_TTL``; 0: never)."""
+    return max(0, int(setting("ZC_STATS_TTL", 300) or 0))
+
+
+def scope_key(user: User | None) -> str:
+    """Which snapshot a user's figures are kept under: the city, a district, or (experts,
+    several roles) the user alone."""
+    if user is None or set(user.roles) & CITY_WIDE_ROLES:
+        return "city"
+    if set(user.roles) == {"county_reviewer"} and user.district:
+        return f"district:{user.district}"
+    return f"user:{user.id}"
+
+
+def cached_summary(user: User | None = None, on: date | None = None) -> dict[str, Any]:
+    """:func:`summary`, reused from the scope's snapshot while it is younger than
+    ``ZC_STATS_TTL`` seconds (0: always computed afresh) and of the same date. Adds
+    ``computed_at`` (ISO time, UTC): the page says how fresh the figures are.
+
+    At 1,000,000 cases the figures take seconds to compute (every count reads the whole
+    scope); a snapshot keeps the page instant, and ``flask stats refresh`` (cron) keeps the
+    snapshots warm so that no one waits."""
+    on = on or today()
+    ttl = ttl_seconds()
+    key = scope_key(user)
+    if ttl > 0:
+        snap = db.session.get(StatsSnapshot, key)
+        if (
+            snap is not None
+            and snap.as_of == on
+            and now() - snap.computed_at < timedelta(seconds=ttl)
+        ):
+            return {**snap.payload, "computed_at": snap.computed_at.isoformat()}
+    data = summary(user, on)
+    computed_at = now()
+    if ttl > 0:
+        _store(key, on, computed_at, data)
+    return {**data, "computed_at": computed_at.isoformat()}
+
+
+def _store(key: str, on: date, computed_at: datetime, data: dict[str, Any]) -> None:
+    """Keep the figures (its own commit: a page view writes nothing else). Two workers
+    computing the same scope at once: the second write loses, harmlessly."""
+    try:
+        db.session.merge(StatsSnapshot(scope=key, as_of=on, computed_at=computed_at, payload=data))
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+
+
+def refresh(on: date | None = None) -> list[str]:
+    """Compute and keep the snapshots of the city and of every district: for cron, so that
+    no page view waits. The scopes refreshed. (Experts' own scopes are small and computed
+    when asked.)"""
+    on = on or today()
+    scopes: list[tuple[str, Any]] = [("city", None)]
+    scopes += [(f"district:{d}", _DistrictScope(d)) for d in JIAXING_DISTRICTS]
+    for key, who in scopes:
+        _store(key, on, now(), summary(who, on))
+    return [key for key, _ in scopes]
+
+
+class _DistrictScope:
+    """Stands for any county reviewer of a district (what ``summary`` asks of a user)."""
+
+    def __init__(self, district: str) -> None:
+        self.id = 0
+        self.district = district
+        self.roles = ["county_reviewer"]

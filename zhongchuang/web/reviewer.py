@@ -9,6 +9,7 @@ redirect. Every rule lives in the services and the workflow engine.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import IO, Any
 from urllib.parse import quote
 
@@ -399,7 +400,9 @@ def _attachment(filename: str) -> str:
 
 @bp.route("/stats")
 def stats():  # noqa: ANN201
-    data = stats_service.summary(current_user)
+    data = stats_service.cached_summary(current_user)
+    computed_at = datetime.fromisoformat(data["computed_at"])
+    ttl = stats_service.ttl_seconds()
     figures = {
         "program": charts.hbar_chart(
             [(p["name"], p["count"]) for p in data["by_program"]],
@@ -434,4 +437,11 @@ def stats():  # noqa: ANN201
             missing=_("暂无数据来源"),
         ),
     }
-    return render_template("reviewer/stats.html", data=data, figures=figures)
+    return render_template(
+        "reviewer/stats.html",
+        data=data,
+        figures=figures,
+        computed_at=computed_at,
+        cached=ttl > 0,
+        ttl_minutes=max(1, round(ttl / 60)),
+    )
