@@ -397,10 +397,42 @@ def time_verify(url: str, runs: int) -> dict[str, Any]:
     }
 
 
+def time_stats_fresh(url: str, runs: int = 3) -> dict[str, Any]:
+    """The statistics figures computed afresh (what a page view costs when its snapshot is
+    older than ZC_STATS_TTL, and what ``flask stats refresh`` costs per scope): in process,
+    the whole city and the largest district, median of ``runs``."""
+    app = make_app(url)
+    out: dict[str, Any] = {"runs": runs}
+    with app.app_context():
+        from zhongchuang.extensions import db
+        from zhongchuang.services import stats
+
+        class District:  # a county reviewer of the district, as the page sees one
+            id, district, roles = 0, DISTRICT, ["county_reviewer"]
+
+        for key, who in (("city", None), ("district", District())):
+            samples = []
+            for _ in range(runs):
+                t = time.perf_counter()
+                stats.summary(who)
+                samples.append(time.perf_counter() - t)
+                db.session.remove()
+            out[f"{key}_s"] = round(Timing(key, samples).median_ms / 1000, 2)
+        t = time.perf_counter()
+        scopes = stats.refresh()
+        out["refresh_s"] = round(time.perf_counter() - t, 1)
+        out["refresh_scopes"] = len(scopes)
+        db.session.remove()
+        db.engine.dispose()
+    return out
+
+
 # --- report ----------------------------------------------------------------------------
 
 
-def report(plan: Plan, verify: dict[str, Any] | None) -> list[str]:
+def report(
+    plan: Plan, verify: dict[str, Any] | None, fresh: dict[str, Any] | None = None
+) -> list[str]:
     lines = [
         f"{'':26} {'app median':>10} {'p95':>8} {'baseline':>9} {'p95':>8} {'ratio':>6} {'SQL':>4}",
     ]
@@ -417,6 +449,12 @@ def report(plan: Plan, verify: dict[str, Any] | None) -> list[str]:
     for w in plan.writes:
         assert w.timing is not None
         lines.append(f"{w.name:26} {w.timing.median_ms:>8.1f}ms {w.timing.p95_ms:>8.1f}")
+    if fresh:
+        lines.append(
+            f"{'statistics computed afresh':26} city {fresh['city_s']} s, district "
+            f"{fresh['district_s']} s (in process, median of {fresh['runs']}); "
+            f"flask stats refresh: {fresh['refresh_scopes']} scopes in {fresh['refresh_s']} s"
+        )
     if verify:
         lines.append(
             f"{'audit verify':26} {verify['events']:,} events in {verify['median_s']} s "
@@ -455,8 +493,9 @@ def run(
     if verify_runs is None:
         verify_runs = 1 if n >= 1_000_000 else 3
     verify = time_verify(url, verify_runs) if verify_runs else None
+    fresh = time_stats_fresh(url)
     load_after = os.getloadavg()
-    lines = report(plan, verify)
+    lines = report(plan, verify, fresh)
     print(
         f"\n{n:,} cases, {backend}, {runs} runs after {warmup} warm-up, HTTP to gunicorn (1 worker)"
     )
@@ -497,6 +536,7 @@ def run(
             if w.timing
         ],
         "verify": verify,
+        "stats_fresh": fresh,
     }
     out = BENCH_DIR / f"results-latency-{backend}-{label(n)}.json"
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False))

@@ -67,6 +67,13 @@ def table(results: list[dict[str, Any]]) -> list[str]:
             out.append(
                 f"| {scale} | {w['name']} | {w['median_ms']:.1f} ({w['p95_ms']:.1f}) | – | – | – |"
             )
+        f = res.get("stats_fresh")
+        if f:
+            out.append(
+                f"| {scale} | statistics computed afresh (in process) | city {f['city_s']} s, "
+                f"district {f['district_s']} s; `flask stats refresh` {f['refresh_scopes']} "
+                f"scopes in {f['refresh_s']} s | – | – | – |"
+            )
         v = res.get("verify")
         if v:
             out.append(

@@ -12,6 +12,7 @@ the other targets are shown with "暂无数据来源" — no figure is invented.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
@@ -72,104 +73,136 @@ def _scope(user: User | None) -> list[sa.ColumnElement[bool]]:
     return clauses
 
 
-def _amount_columns() -> list[sa.ColumnElement[Any]]:
+@dataclass(frozen=True)
+class _Cell:
+    """The cases of one (program, district, batch, state): one row of the grouped query
+    every table of the page is summed from — one pass over the cases, not one per table."""
+
+    program_id: int
+    district: str
+    batch_id: int | None
+    state: str
+    count: int
+    computed: Decimal
+    approved: Decimal
+    overdue: int
+
+
+def _cells(user: User | None, on: date) -> list[_Cell]:
+    rows = db.session.execute(
+        sa.select(
+            Application.program_id,
+            Application.district,
+            Application.batch_id,
+            Application.state,
+            sa.func.count(Application.id),
+            sa.func.sum(Application.computed_amount),
+            sa.func.sum(Application.approved_amount),
+            sa.func.sum(sa.case((Application.due_on < on, 1), else_=0)),
+        )
+        .where(*_scope(user))
+        .group_by(
+            Application.program_id, Application.district, Application.batch_id, Application.state
+        )
+    ).all()
     return [
-        sa.func.count(Application.id),
-        sa.func.sum(Application.computed_amount),
-        sa.func.sum(sa.case((Application.state.in_(HOLDING_STATES), Application.approved_amount))),
-        sa.func.sum(sa.case((Application.state == "disbursed", Application.approved_amount))),
+        _Cell(p, d, b, st, int(n), Decimal(str(c or 0)), Decimal(str(a or 0)), int(o or 0))
+        for p, d, b, st, n, c, a, o in rows
     ]
 
 
-def _amounts(row: Any) -> dict[str, Any]:
-    count, computed, approved, disbursed = row
+def _amounts(cells: list[_Cell]) -> dict[str, Any]:
+    """Count, requested, approved (cases holding money: city-approved to disbursed) and
+    disbursed amounts."""
     return {
-        "count": int(count or 0),
-        "requested_amount": _money(computed),
-        "approved_amount": _money(approved),
-        "disbursed_amount": _money(disbursed),
+        "count": sum(c.count for c in cells),
+        "requested_amount": _money(sum(c.computed for c in cells)),
+        "approved_amount": _money(sum(c.approved for c in cells if c.state in HOLDING_STATES)),
+        "disbursed_amount": _money(sum(c.approved for c in cells if c.state == "disbursed")),
+    }
+
+
+def _group(cells: list[_Cell], key: Any) -> dict[Any, list[_Cell]]:
+    out: dict[Any, list[_Cell]] = defaultdict(list)
+    for c in cells:
+        out[key(c)].append(c)
+    return out
+
+
+def _by_program(cells: list[_Cell]) -> list[dict[str, Any]]:
+    groups = _group(cells, lambda c: c.program_id)
+    programs = db.session.execute(
+        sa.select(Program.id, Program.code, Program.name)
+        .where(Program.id.in_(list(groups)))
+        .order_by(Program.id)
+    ).all()
+    return [
+        {"program": code, "name": name, **_amounts(groups[pid])} for pid, code, name in programs
+    ]
+
+
+def _by_state(cells: list[_Cell]) -> list[dict[str, Any]]:
+    counts = {s: sum(c.count for c in g) for s, g in _group(cells, lambda c: c.state).items()}
+    return [
+        {"state": s, "label": state_label(s), "count": counts[s]} for s in STATES if s in counts
+    ]
+
+
+def _by_district(cells: list[_Cell]) -> list[dict[str, Any]]:
+    groups = _group(cells, lambda c: c.district)
+    return [
+        {"district": d, "name": district_name(d), **_amounts(groups[d])} for d in sorted(groups)
+    ]
+
+
+def _by_year(cells: list[_Cell]) -> list[dict[str, Any]]:
+    """By the batch's (fiscal) year (申报年度); cases outside any batch last."""
+    batch_ids = {c.batch_id for c in cells if c.batch_id is not None}
+    years = dict(
+        db.session.execute(sa.select(Batch.id, Batch.year).where(Batch.id.in_(batch_ids))).all()
+    )
+    groups = _group(cells, lambda c: years.get(c.batch_id))
+    order = sorted(groups, key=lambda y: (y is None, y or 0))
+    return [{"year": y, **_amounts(groups[y])} for y in order]
+
+
+def _overdue(cells: list[_Cell]) -> dict[str, Any]:
+    """Cases past their due date in a state that waits for staff."""
+    late = [c for c in cells if c.state in STAFF_WAITING_STATES and c.overdue]
+    states = {s: sum(c.overdue for c in g) for s, g in _group(late, lambda c: c.state).items()}
+    districts = _group(late, lambda c: c.district)
+    return {
+        "total": sum(states.values()),
+        "by_state": [
+            {"state": s, "label": state_label(s), "count": states[s]}
+            for s in STAFF_WAITING_STATES
+            if s in states
+        ],
+        "by_district": [
+            {"district": d, "name": district_name(d), "count": sum(c.overdue for c in districts[d])}
+            for d in sorted(districts)
+        ],
     }
 
 
 def by_program(user: User | None = None) -> list[dict[str, Any]]:
-    rows = db.session.execute(
-        sa.select(Program.code, Program.name, *_amount_columns())
-        .join(Application, Application.program_id == Program.id)
-        .where(*_scope(user))
-        .group_by(Program.id, Program.code, Program.name)
-        .order_by(Program.id)
-    ).all()
-    return [{"program": r[0], "name": r[1], **_amounts(r[2:])} for r in rows]
+    return _by_program(_cells(user, today()))
 
 
 def by_state(user: User | None = None) -> list[dict[str, Any]]:
-    counts = dict(
-        db.session.execute(
-            sa.select(Application.state, sa.func.count())
-            .where(*_scope(user))
-            .group_by(Application.state)
-        ).all()
-    )
-    return [
-        {"state": s, "label": state_label(s), "count": int(counts[s])}
-        for s in STATES
-        if s in counts
-    ]
+    return _by_state(_cells(user, today()))
 
 
 def by_district(user: User | None = None) -> list[dict[str, Any]]:
-    rows = db.session.execute(
-        sa.select(Application.district, *_amount_columns())
-        .where(*_scope(user))
-        .group_by(Application.district)
-        .order_by(Application.district)
-    ).all()
-    return [{"district": r[0], "name": district_name(r[0]), **_amounts(r[1:])} for r in rows]
+    return _by_district(_cells(user, today()))
 
 
 def by_year(user: User | None = None) -> list[dict[str, Any]]:
-    """By the batch's (fiscal) year (申报年度)."""
-    rows = db.session.execute(
-        sa.select(Batch.year, *_amount_columns())
-        .select_from(Application)
-        .outerjoin(Batch, Batch.id == Application.batch_id)
-        .where(*_scope(user))
-        .group_by(Batch.year)
-        .order_by(Batch.year)
-    ).all()
-    return [{"year": r[0], **_amounts(r[1:])} for r in rows]
+    return _by_year(_cells(user, today()))
 
 
 def overdue(user: User | None = None, on: date | None = None) -> dict[str, Any]:
-    """Cases past their due date in a state that waits for staff."""
-    on = on or today()
-    base = [
-        *_scope(user),
-        Application.state.in_(STAFF_WAITING_STATES),
-        Application.due_on < on,
-    ]
-    by_state_rows = dict(
-        db.session.execute(
-            sa.select(Application.state, sa.func.count()).where(*base).group_by(Application.state)
-        ).all()
-    )
-    by_district_rows = db.session.execute(
-        sa.select(Application.district, sa.func.count())
-        .where(*base)
-        .group_by(Application.district)
-        .order_by(Application.district)
-    ).all()
-    return {
-        "total": int(sum(by_state_rows.values())),
-        "by_state": [
-            {"state": s, "label": state_label(s), "count": int(by_state_rows[s])}
-            for s in STAFF_WAITING_STATES
-            if s in by_state_rows
-        ],
-        "by_district": [
-            {"district": d, "name": district_name(d), "count": int(n)} for d, n in by_district_rows
-        ],
-    }
+    return _overdue(_cells(user, on or today()))
 
 
 def _stay_scope(user: User | None) -> list[sa.ColumnElement[bool]]:
@@ -187,17 +220,16 @@ def stage_durations(user: User | None = None) -> list[dict[str, Any]]:
     with each transition): calendar days and working days between the day a case entered
     the state and the day it left. Stays still running are not counted. The database
     returns histograms; the medians are exact."""
-    clauses = _stay_scope(user)
-    by_days: dict[str, dict[int, int]] = defaultdict(dict)
-    by_work: dict[str, dict[int, int]] = defaultdict(dict)
-    for column, target in ((CaseStay.days, by_days), (CaseStay.working_days, by_work)):
-        rows = db.session.execute(
-            sa.select(CaseStay.state, column, sa.func.count())
-            .where(*clauses)
-            .group_by(CaseStay.state, column)
-        )
-        for state, value, n in rows:
-            target[state][int(value)] = int(n)
+    by_days: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    by_work: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    rows = db.session.execute(
+        sa.select(CaseStay.state, CaseStay.days, CaseStay.working_days, sa.func.count())
+        .where(*_stay_scope(user))
+        .group_by(CaseStay.state, CaseStay.days, CaseStay.working_days)
+    )
+    for state, days, work, n in rows:
+        by_days[state][int(days)] += int(n)
+        by_work[state][int(work)] += int(n)
     return [
         {
             "state": s,
@@ -245,26 +277,22 @@ def summary(user: User | None = None, on: date | None = None) -> dict[str, Any]:
     """Everything above, JSON-ready (money as strings). Without ``user``: the whole city;
     with one: what that user may see (a county reviewer, their district)."""
     on = on or today()
-    programs = by_program(user)
+    cells = _cells(user, on)
+    programs = _by_program(cells)
     scope = "city"
     if user is not None and not (set(user.roles) & CITY_WIDE_ROLES):
         scope = user.district or "own"
-    totals = {
-        "count": sum(p["count"] for p in programs),
-        "requested_amount": _money(sum(Decimal(p["requested_amount"]) for p in programs)),
-        "approved_amount": _money(sum(Decimal(p["approved_amount"]) for p in programs)),
-        "disbursed_amount": _money(sum(Decimal(p["disbursed_amount"]) for p in programs)),
-    }
+    totals = _amounts(cells)
     return {
         "as_of": on.isoformat(),
         "scope": scope,
         "totals": totals,
         "by_program": programs,
-        "by_state": by_state(user),
-        "by_district": by_district(user),
-        "by_year": by_year(user),
+        "by_state": _by_state(cells),
+        "by_district": _by_district(cells),
+        "by_year": _by_year(cells),
         "stage_durations": stage_durations(user),
-        "overdue": overdue(user, on),
+        "overdue": _overdue(cells),
         "targets": targets(on),
     }
 
