@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import Response, send_file, url_for
 from flask_smorest.fields import Upload
 from marshmallow import fields, validate
+from sqlalchemy.orm import joinedload, load_only
 
 from zhongchuang.api.auth import current_api_user, require_auth
 from zhongchuang.api.catalogue import RuleLineSchema
@@ -268,6 +269,32 @@ def summary_json(case: Application) -> dict[str, Any]:
     }
 
 
+#: What ``summary_json`` reads, and nothing else: a list loads neither the case's data, its
+#: explanation and rule snapshot nor its program's definition (JSON it does not return).
+SUMMARY_LOAD = (
+    load_only(
+        Application.id,
+        Application.number,
+        Application.program_id,
+        Application.batch_id,
+        Application.state,
+        Application.version,
+        Application.applicant_name,
+        Application.organization_id,
+        Application.person_id,
+        Application.applicant_user_id,
+        Application.district,
+        Application.computed_amount,
+        Application.approved_amount,
+        Application.submitted_on,
+        Application.due_on,
+        Application.created_at,
+        Application.updated_at,
+    ),
+    joinedload(Application.program, innerjoin=True).load_only(Program.code, Program.name),
+)
+
+
 def attachment_json(att: Any) -> dict[str, Any]:
     return {
         "id": att.id,
@@ -289,13 +316,9 @@ def attachment_json(att: Any) -> dict[str, Any]:
 def history(user: User, case: Application) -> list[dict[str, Any]]:
     """The case's timeline as the case page shows it to this user (applicants do not see
     objections, expert scores or who acted), with states and roles as codes."""
-    entries = case_view.timeline(user, case)
-    events = {
-        ev.id: ev
-        for ev in db.session.execute(
-            sa.select(AuditEvent).where(AuditEvent.id.in_([e.event_id for e in entries]))
-        ).scalars()
-    }
+    loaded = case_view.case_events(case)
+    entries = case_view.timeline(user, case, loaded)
+    events = {ev.id: ev for ev in loaded}
     out = []
     for entry in entries:
         ev = events[entry.event_id]
@@ -318,7 +341,8 @@ def history(user: User, case: Application) -> list[dict[str, Any]]:
 
 
 def detail_json(user: User, case: Application) -> dict[str, Any]:
-    db.session.refresh(case)
+    # A case just loaded (GET) is current; one returned by a write was expired by its
+    # commit and reloads on first use.
     now = case_view.actions_now(user, case)
     out = summary_json(case)
     out.update(
@@ -373,7 +397,7 @@ def list_applications(args: dict) -> dict:
     Applicants see their own, county reviewers their district, experts their assignments,
     city roles all. Paged with ``limit`` and the opaque ``cursor``."""
     user = _user()
-    stmt = sa.select(Application).where(cases.visibility_filter(user))
+    stmt = sa.select(Application).options(*SUMMARY_LOAD).where(cases.visibility_filter(user))
     if args["state"]:
         stmt = stmt.where(Application.state == args["state"])
     if args["program"]:

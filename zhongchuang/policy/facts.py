@@ -47,7 +47,8 @@ class Facts:
     ``applicant_kind`` is ``organization`` or ``person``; ``org_kind`` ``operator`` or
     ``enterprise``; ``enterprise_size`` ``micro``/``small``/``medium``/``large``.
     ``recognised_maker_space_ids`` holds the ids of the 市级众创空间 recognised on the as-of
-    date (ints or strings; compared as strings). ``policy_events`` are the events of the
+    date (ints or strings; compared as strings) — at least those the data name: the
+    services look up only the chosen ones. ``policy_events`` are the events of the
     policy the program belongs to (for “opened while the policy is in force”): any objects
     with ``kind`` and ``date`` (``status.PolicyEvent``, or database rows).
     """

@@ -6,6 +6,9 @@ audit trail, and the actions the user may take now.
 The applicant's view of the timeline never shows objections, who objected, expert
 scores or staff names: only the date, the acting role, the step, and the reason and
 articles of a decision.
+
+A page is built once per request: the case, its parameter table, the guards' facts and the
+audit events are each read once and handed on (to the staff panel too) — see ``CasePage``.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -21,14 +25,23 @@ from zhongchuang.clock import SHANGHAI
 from zhongchuang.extensions import db
 from zhongchuang.models import Application, AuditEvent, MakerSpace, User
 from zhongchuang.policy.identity import district_name
+from zhongchuang.policy.parameters import ParameterTable
 from zhongchuang.services import attachments, audit, cases
-from zhongchuang.services.eligibility import CaseOutcome, evaluate_case, program_spec
+from zhongchuang.services.eligibility import (
+    CaseOutcome,
+    evaluate_case,
+    parameter_table,
+    program_spec,
+)
 from zhongchuang.services.pdf import PdfDocument, PdfSection
 from zhongchuang.services.runtime import today
 from zhongchuang.services.workspace import ArticleRef, article_refs
 from zhongchuang.workflow.guards import allowed_actions, check
 from zhongchuang.workflow.letters import LETTER_FOR_ACTION, TITLES
 from zhongchuang.workflow.machine import ActionSpec, action_label, get_action, state_label
+
+if TYPE_CHECKING:
+    from zhongchuang.services.review import StaffPanel
 
 ROLE_LABELS: dict[str, str] = {
     "applicant": "申请人",
@@ -132,12 +145,12 @@ class EligibilityView:
         return [line for line in self.lines if not line.get("passed")]
 
 
-def eligibility_view(case: Application) -> EligibilityView:
+def eligibility_view(case: Application, params: ParameterTable | None = None) -> EligibilityView:
     """While the applicant may still change the case: the judgement submitting now would
     give. Afterwards: the judgement of the submission (从旧)."""
     if case.state in EDITABLE_STATES:
         t = today()
-        outcome = evaluate_case(case, t)
+        outcome = evaluate_case(case, t, params)
         return EligibilityView(
             eligible=outcome.eligible,
             amount=outcome.amount,
@@ -177,21 +190,32 @@ class ActionsNow:
     #: Why "submit" cannot be taken yet (failed rules, missing attachments), in Chinese.
     submit_blockers: list[str] = field(default_factory=list)
     submit_possible: bool = False
+    #: What ``cases.actions_for`` answers (the guards on the stored facts), when that is
+    #: what was asked here (no submission facts added); else None.
+    guard_allowed: list[str] | None = None
 
 
-def actions_now(user: User, case: Application, outcome: CaseOutcome | None = None) -> ActionsNow:
+def actions_now(
+    user: User,
+    case: Application,
+    outcome: CaseOutcome | None = None,
+    params: ParameterTable | None = None,
+) -> ActionsNow:
     """What the user may do now, asked of the same guards the engine uses — for a
-    submission with the facts the engine would judge it by, plus the attachment check."""
+    submission with the facts the engine would judge it by, plus the attachment check.
+    ``params``: the program's parameter table, if the caller has read it already."""
     actor = cases.actor_for(user)
     spec = get_action(case.workflow_id, "submit")
     submittable = spec is not None and case.state in spec.sources and is_own_case(user, case)
+    if params is None:
+        params = parameter_table(case.program)
     extra: dict[str, Any] = {}
     if submittable:
-        outcome = outcome or evaluate_case(case, today())
+        outcome = outcome or evaluate_case(case, today(), params)
         extra = _submission_facts(outcome)
-    facts = cases.case_facts(case, **extra)
+    facts = cases.case_facts(case, params=params, **extra)
     allowed = allowed_actions(actor, facts, today=today())
-    result = ActionsNow(allowed=allowed)
+    result = ActionsNow(allowed=allowed, guard_allowed=None if extra else list(allowed))
     if submittable:
         decision = check("submit", actor, facts, None, today=today())
         if decision.code not in _HARD_CODES:
@@ -229,16 +253,30 @@ class TimelineEntry:
     note: str | None = None
 
 
-def timeline(user: User, case: Application) -> list[TimelineEntry]:
+def case_events(case: Application) -> list[AuditEvent]:
+    """The case's audit events, oldest first (read once per page: timeline and panel)."""
+    return list(
+        db.session.execute(
+            sa.select(AuditEvent)
+            .where(AuditEvent.application_id == case.id)
+            .order_by(AuditEvent.id)
+        ).scalars()
+    )
+
+
+def timeline(
+    user: User, case: Application, events: list[AuditEvent] | None = None
+) -> list[TimelineEntry]:
+    """The timeline as ``user`` may see it; ``events``: the case's audit events, oldest
+    first, if already read (``case_events``)."""
     applicant_side = not is_staff_view(user)
     rule_text = {
         str(line.get("rule")): str(line.get("message"))
         for line in (case.explanation or [])
         if isinstance(line, dict)
     }
-    events = db.session.execute(
-        sa.select(AuditEvent).where(AuditEvent.application_id == case.id).order_by(AuditEvent.id)
-    ).scalars()
+    if events is None:
+        events = case_events(case)
     out: list[TimelineEntry] = []
     for ev in events:
         if applicant_side and (
@@ -277,6 +315,9 @@ def timeline(user: User, case: Application) -> list[TimelineEntry]:
 
 @dataclass
 class CasePage:
+    """Everything the case page shows, read once for the request. ``user``, ``params`` and
+    ``events`` are what the page was built with; the staff panel reuses them."""
+
     case: Application
     policy_id: int
     own: bool
@@ -290,6 +331,19 @@ class CasePage:
     timeline: list[TimelineEntry]
     actions: ActionsNow
     articles: list[ArticleRef]
+    user: User | None = field(default=None, repr=False)
+    params: ParameterTable | None = field(default=None, repr=False)
+    events: list[AuditEvent] | None = field(default=None, repr=False)
+
+    @cached_property
+    def staff_panel(self) -> StaffPanel | None:
+        """The staff panel (``services.review.staff_panel``) from what the page has read:
+        the case as the user may see it, the guards' answer, the parameters, the events."""
+        from zhongchuang.services import review
+
+        if self.user is None:
+            return None
+        return review.staff_panel(self.user, self.case, page=self)
 
     @property
     def program(self) -> Any:
@@ -322,7 +376,9 @@ class CasePage:
 
 def case_page(user: User, case_id: int) -> CasePage:
     case = cases.get_visible(user, case_id)
-    elig = eligibility_view(case)
+    params = parameter_table(case.program)
+    events = case_events(case)
+    elig = eligibility_view(case, params)
     return CasePage(
         case=case,
         policy_id=case.program.policy_id,
@@ -334,9 +390,12 @@ def case_page(user: User, case_id: int) -> CasePage:
         can_upload=attachments.can_upload(user, case),
         can_edit=can_edit(user, case),
         eligibility=elig,
-        timeline=timeline(user, case),
-        actions=actions_now(user, case, elig.outcome),
+        timeline=timeline(user, case, events),
+        actions=actions_now(user, case, elig.outcome, params),
         articles=article_refs(case.program),
+        user=user,
+        params=params,
+        events=events,
     )
 
 

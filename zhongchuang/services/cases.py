@@ -39,6 +39,7 @@ from zhongchuang.models import (
     User,
 )
 from zhongchuang.models.cases import HOLDING_STATES
+from zhongchuang.policy.parameters import ParameterTable
 from zhongchuang.services import audit, notify, stays
 from zhongchuang.services.runtime import now, today
 from zhongchuang.workflow import budget as budget_rules
@@ -257,17 +258,25 @@ def _is_own(user: User, case: Application) -> bool:
 # --- facts -----------------------------------------------------------------------------
 
 
-def _time_limit(case: Application, state: str) -> int | None:
+def _time_limit(case: Application, state: str, params: ParameterTable | None = None) -> int | None:
     from zhongchuang.services.eligibility import time_limit
 
-    limit = time_limit(case.program, state, today())
+    limit = time_limit(case.program, state, today(), params)
     if limit is None:
         return DEFAULT_TIME_LIMITS.get(state)
     return limit
 
 
-def case_facts(case: Application, batch: Batch | None = None, **extra: Any) -> CaseFacts:
-    from zhongchuang.services.eligibility import max_award, min_expert_scores
+def case_facts(
+    case: Application,
+    batch: Batch | None = None,
+    *,
+    params: ParameterTable | None = None,
+    **extra: Any,
+) -> CaseFacts:
+    """The facts the guards judge the case by. ``params``: the program's parameter table,
+    when the caller has already read it (else read here, once)."""
+    from zhongchuang.services.eligibility import max_award, min_expert_scores, parameter_table
 
     batch = batch or case.batch
     scores = db.session.execute(
@@ -275,16 +284,22 @@ def case_facts(case: Application, batch: Batch | None = None, **extra: Any) -> C
             ExpertAssignment.application_id == case.id
         )
     ).all()
-    notice_end = db.session.execute(
-        sa.select(sa.func.max(Notice.ends_on))
-        .join(NoticeItem, NoticeItem.notice_id == Notice.id)
-        .where(NoticeItem.application_id == case.id)
-    ).scalar()
-    open_objections = db.session.execute(
-        sa.select(sa.func.count())
-        .select_from(Objection)
-        .where(Objection.application_id == case.id, Objection.status == "open")
-    ).scalar_one()
+    # The notice's end and the open objections: one statement.
+    notice_end, open_objections = db.session.execute(
+        sa.select(
+            sa.select(sa.func.max(Notice.ends_on))
+            .join(NoticeItem, NoticeItem.notice_id == Notice.id)
+            .where(NoticeItem.application_id == case.id)
+            .scalar_subquery(),
+            sa.select(sa.func.count())
+            .select_from(Objection)
+            .where(Objection.application_id == case.id, Objection.status == "open")
+            .scalar_subquery(),
+        )
+    ).one()
+    if params is None:
+        params = parameter_table(case.program)
+    on = case.submitted_on or today()
     values: dict[str, Any] = {
         "id": case.id,
         "workflow_id": case.workflow_id,
@@ -301,14 +316,14 @@ def case_facts(case: Application, batch: Batch | None = None, **extra: Any) -> C
         "money_program": case.program.definition.get("amount", {}).get("kind", "none") != "none",
         "computed_amount": case.computed_amount,
         "approved_amount": case.approved_amount,
-        "max_award": max_award(case.program, case.submitted_on or today()),
+        "max_award": max_award(case.program, on, params),
         "budget": batch.budget if batch else None,
         "reserved": batch.reserved if batch else Decimal(0),
         "consumed": batch.consumed if batch else Decimal(0),
         "notice_ends_on": _as_date(notice_end),
-        "open_objections": open_objections,
+        "open_objections": int(open_objections or 0),
         "expert_scores": sum(1 for _e, s in scores if s is not None),
-        "min_expert_scores": min_expert_scores(case.program, case.submitted_on or today()),
+        "min_expert_scores": min_expert_scores(case.program, on, params),
         "assigned_expert_ids": frozenset(e for e, _s in scores),
         "scored_expert_ids": frozenset(e for e, s in scores if s is not None),
     }
@@ -419,8 +434,9 @@ def _act(user: User | None, case_id: int, action: str, inp: ActionInput) -> Appl
 
     extra: dict[str, Any] = {}
     outcome = None
+    params = eligibility.parameter_table(case.program)  # read once for the whole action
     if action == "submit" and spec is not None and case.state in spec.sources:
-        outcome = eligibility.evaluate_case(case, today())
+        outcome = eligibility.evaluate_case(case, today(), params)
         extra.update(
             eligible=outcome.eligible,
             eligibility_failures=tuple(outcome.failures),
@@ -430,7 +446,7 @@ def _act(user: User | None, case_id: int, action: str, inp: ActionInput) -> Appl
         )
     if action == "uphold_objection" or action == "dismiss_objection":
         _objection(case, inp, required=True)
-    facts = case_facts(case, batch, **extra)
+    facts = case_facts(case, batch, params=params, **extra)
     if action == "city_approve" and inp.amount is None and facts.money_program:
         # Unless the city reviewer sets another, the approved amount is the computed one.
         inp.amount = case.computed_amount
@@ -551,7 +567,7 @@ def _act(user: User | None, case_id: int, action: str, inp: ActionInput) -> Appl
         case.state = to_state
         case.state_entered_on = t
         limit = (
-            _time_limit(case, to_state)
+            _time_limit(case, to_state, params)
             if waiting_role(to_state) not in (None, "applicant")
             else None
         )

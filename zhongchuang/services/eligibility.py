@@ -86,28 +86,41 @@ def _record(row: Parameter) -> ParameterRecord:
     )
 
 
-def _param(program: Program, name: str, on: date, default: Any = None) -> Any:
+def _param(
+    program: Program,
+    name: str,
+    on: date,
+    default: Any = None,
+    params: ParameterTable | None = None,
+) -> Any:
     try:
-        return parameter_table(program).value(name, on)
+        table = params if params is not None else parameter_table(program)
+        return table.value(name, on)
     except (ParameterError, KeyError):
         return default
 
 
-def time_limit(program: Program, state: str, on: date) -> int | None:
+# Each takes the program's parameter table when the caller already has it (one request
+# asks for several values: read the table once and pass it down).
+
+
+def time_limit(
+    program: Program, state: str, on: date, params: ParameterTable | None = None
+) -> int | None:
     name = program_spec(program).time_limits.get(state)
     if not name:
         return None
-    value = _param(program, name, on)
+    value = _param(program, name, on, params=params)
     return int(value) if value is not None else None
 
 
-def max_award(program: Program, on: date) -> Decimal | None:
-    value = _param(program, "max_award", on)
+def max_award(program: Program, on: date, params: ParameterTable | None = None) -> Decimal | None:
+    value = _param(program, "max_award", on, params=params)
     return Decimal(str(value)) if value is not None else None
 
 
-def min_expert_scores(program: Program, on: date) -> int:
-    return int(_param(program, "min_expert_scores", on, 3))
+def min_expert_scores(program: Program, on: date, params: ParameterTable | None = None) -> int:
+    return int(_param(program, "min_expert_scores", on, 3, params))
 
 
 # --- who may apply, and where a case belongs --------------------------------------------
@@ -212,9 +225,35 @@ def _policy(program: Program) -> Policy:
     return db.session.get(Policy, program.policy_id)
 
 
-def recognised_space_ids(on: date) -> frozenset[int]:
+#: Maker-space ids are integer primary keys (PostgreSQL ``integer``).
+_MAX_ID = 2**31 - 1
+
+
+def _chosen_space_ids(spec: ProgramSpec, values: dict[str, Any]) -> set[int]:
+    """The maker spaces the data name, in the program's ``maker_space`` fields, as ids."""
+    ids = set()
+    for f in spec.fields:
+        if f.type != "maker_space":
+            continue
+        raw = values.get(f.name)
+        key = "" if raw is None or isinstance(raw, bool) else str(raw).strip()
+        if key.isascii() and key.isdigit() and int(key) <= _MAX_ID:
+            ids.add(int(key))
+    return ids
+
+
+def recognised_space_ids(ids: Iterable[int], on: date) -> frozenset[int]:
+    """Those of ``ids`` that are maker spaces recognised on ``on`` (asked of these ids
+    only: no query when there are none)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return frozenset()
     return frozenset(
-        db.session.execute(sa.select(MakerSpace.id).where(MakerSpace.recognised_on <= on)).scalars()
+        db.session.execute(
+            sa.select(MakerSpace.id).where(
+                MakerSpace.id.in_(wanted), MakerSpace.recognised_on <= on
+            )
+        ).scalars()
     )
 
 
@@ -225,7 +264,14 @@ def facts_for(
     user: User | None = None,
     case: Application | None = None,
     values: dict[str, Any] | None = None,
+    policy: Policy | None = None,
+    space_ids: Iterable[int] | None = None,
 ) -> Facts:
+    """What the program's rules need about the applicant and the world for ``values``.
+
+    Of the recognised maker spaces only ``space_ids`` are looked up — by default those the
+    data name in the program's ``maker_space`` fields: the rule asks whether the chosen
+    one is among them. ``policy``: the program's policy, if the caller has it."""
     org: Organization | None = None
     person: Person | None = None
     if case is not None:
@@ -235,8 +281,11 @@ def facts_for(
         org = user.organization
         person = user.person
     spec = program_spec(program)
-    policy = _policy(program)
-    prior = _prior_benefits(spec, case, person, org, values or {})
+    values = values or {}
+    if space_ids is None:
+        space_ids = _chosen_space_ids(spec, values)
+    policy = policy if policy is not None else _policy(program)
+    prior = _prior_benefits(spec, case, person, org, values)
     roster = _roster_summary(case) if spec.roster and case is not None else None
     return Facts(
         applicant_kind="organization" if org else ("person" if person else None),
@@ -244,7 +293,7 @@ def facts_for(
         enterprise_size=org.enterprise_size if org else None,
         org_district=org.district if org else None,
         org_credit_code=org.credit_code if org else None,
-        recognised_maker_space_ids=recognised_space_ids(as_of),
+        recognised_maker_space_ids=recognised_space_ids(space_ids, as_of),
         prior_benefits=prior,
         roster_summary=roster,
         policy_events=tuple(policy.events),
@@ -323,14 +372,16 @@ class CaseOutcome:
     catalogue_version_id: int | None = None
 
 
-def evaluate_case(case: Application, as_of: date) -> CaseOutcome:
+def evaluate_case(
+    case: Application, as_of: date, params: ParameterTable | None = None
+) -> CaseOutcome:
     """Judge a case as of its submission date (从旧) and collect what it would claim."""
     program = case.program
     spec = program_spec(program)
-    params = parameter_table(program)
-    facts = facts_for(program, as_of, case=case, values=case.data or {})
-    ev = evaluate(spec, case.data or {}, as_of, params, facts)
+    params = params if params is not None else parameter_table(program)
     policy = _policy(program)
+    facts = facts_for(program, as_of, case=case, values=case.data or {}, policy=policy)
+    ev = evaluate(spec, case.data or {}, as_of, params, facts)
     in_force = is_in_force(policy.events, as_of)
     status = policy_status(policy.events, as_of)
     word = "已废止" if status == "repealed" else "尚未施行"
@@ -602,7 +653,10 @@ def preview_catalogue(text: str, filename: str) -> list[CatalogueChange]:
         if spec is None:
             continue  # the program is gone from the file: "removed"
         as_of = case.submitted_on or today()
-        facts = facts_for(case.program, as_of, case=case, values=case.data or {})
+        data = case.data or {}
+        # The file's rules judge the case: look up the maker spaces its fields name.
+        chosen = _chosen_space_ids(spec, data)
+        facts = facts_for(case.program, as_of, case=case, values=data, space_ids=chosen)
         if case.program.policy.doc_number == catalogue.policy.doc_number:
             facts = replace(facts, policy_events=events)
         new[case.id] = evaluate(spec, case.data or {}, as_of, tables[spec.code], facts)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, selectinload
@@ -31,6 +31,10 @@ from zhongchuang.services import cases, notices
 from zhongchuang.services.runtime import today
 from zhongchuang.workflow import calendar as wcal
 from zhongchuang.workflow.machine import FINAL_STATES
+
+if TYPE_CHECKING:
+    from zhongchuang.policy.parameters import ParameterTable
+    from zhongchuang.services.case_view import CasePage
 
 #: Actions a reviewer may apply to several cases at once (they need no input per case).
 BATCH_ACTIONS: Final = ("accept",)
@@ -330,13 +334,28 @@ class StaffPanel:
 STAFF_PANEL_ROLES: Final = ("county_reviewer", "expert", "city_reviewer", "finance", "admin")
 
 
-def staff_panel(user: Any, case: Application) -> StaffPanel | None:
+def staff_panel(user: Any, case: Application, *, page: CasePage | None = None) -> StaffPanel | None:
     """What staff see under a case (None for anyone else): duplicate-benefit hints,
-    objections, expert scores and assignment, the audit trail, the roster summary."""
+    objections, expert scores and assignment, the audit trail, the roster summary.
+
+    ``page``: the case page built for this user and case (``case_view.case_page``, which
+    loaded the case through ``cases.get_visible``); its guards' answer, parameters and
+    audit events are used instead of being read again."""
     if not getattr(user, "is_authenticated", False) or not user.has_role(*STAFF_PANEL_ROLES):
         return None
-    case = cases.get_visible(user, case.id)
-    actions = cases.actions_for(user, case)
+    params: ParameterTable | None = None
+    events: list[AuditEvent] | None = None
+    if (
+        page is not None
+        and page.case is case
+        and page.user is user
+        and page.actions.guard_allowed is not None
+    ):
+        actions = list(page.actions.guard_allowed)
+        params, events = page.params, page.events
+    else:
+        case = cases.get_visible(user, case.id)
+        actions = cases.actions_for(user, case)
     is_expert_only = user.has_role("expert") and not user.has_role(
         "county_reviewer", "city_reviewer", "finance", "admin"
     )
@@ -355,19 +374,29 @@ def staff_panel(user: Any, case: Application) -> StaffPanel | None:
         )
         panel.can_rule = "dismiss_objection" in actions or "uphold_objection" in actions
     if case.program.expert_review:
-        _expert_part(user, case, panel, is_expert_only)
-    panel.events = list(
-        db.session.execute(
-            sa.select(AuditEvent)
-            .where(AuditEvent.application_id == case.id)
-            .order_by(AuditEvent.id)
-        ).scalars()
+        _expert_part(user, case, panel, is_expert_only, params)
+    panel.events = (
+        list(events)
+        if events is not None
+        else list(
+            db.session.execute(
+                sa.select(AuditEvent)
+                .where(AuditEvent.application_id == case.id)
+                .order_by(AuditEvent.id)
+            ).scalars()
+        )
     )
     panel.roster = roster_overview(case)
     return panel
 
 
-def _expert_part(user: User, case: Application, panel: StaffPanel, expert_only: bool) -> None:
+def _expert_part(
+    user: User,
+    case: Application,
+    panel: StaffPanel,
+    expert_only: bool,
+    params: ParameterTable | None = None,
+) -> None:
     from zhongchuang.services.eligibility import min_expert_scores
 
     panel.expert_review = True
@@ -381,7 +410,7 @@ def _expert_part(user: User, case: Application, panel: StaffPanel, expert_only: 
     )
     scores = [r.score for r in rows if r.score is not None]
     panel.score_count = len(scores)
-    panel.min_scores = min_expert_scores(case.program, case.submitted_on or today())
+    panel.min_scores = min_expert_scores(case.program, case.submitted_on or today(), params)
     panel.average = (
         (Decimal(sum(scores)) / len(scores)).quantize(Decimal("0.01")) if scores else None
     )
