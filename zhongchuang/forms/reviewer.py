@@ -18,6 +18,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from zhongchuang.forms.choices import QuickSelect
 from zhongchuang.forms.choices import to_choices as options
 from zhongchuang.policy.identity import JIAXING_CITY, JIAXING_DISTRICTS
 
@@ -52,11 +53,11 @@ class QueueFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    role = SelectField(_l("队列"), validators=[Optional()])
-    program = SelectField(_l("扶持事项"), validators=[Optional()])
-    state = SelectField(_l("状态"), validators=[Optional()])
-    district = SelectField(_l("县（市、区）"), validators=[Optional()])
-    batch = SelectField(_l("申报批次"), validators=[Optional()])
+    role = SelectField(_l("队列"), widget=QuickSelect(), validators=[Optional()])
+    program = SelectField(_l("扶持事项"), widget=QuickSelect(), validators=[Optional()])
+    state = SelectField(_l("状态"), widget=QuickSelect(), validators=[Optional()])
+    district = SelectField(_l("县（市、区）"), widget=QuickSelect(), validators=[Optional()])
+    batch = SelectField(_l("申报批次"), widget=QuickSelect(), validators=[Optional()])
     submitted_from = DateField(_l("提交日期自"), validators=[Optional()])
     submitted_to = DateField(_l("至"), validators=[Optional()])
     amount_min = DecimalField(
@@ -74,7 +75,11 @@ class QueueFilterForm(FlaskForm):
     )
     overdue = BooleanField(_l("只看超期"))
     sort = SelectField(
-        _l("排序"), choices=options(SORT_CHOICES), default="due", validators=[Optional()]
+        _l("排序"),
+        choices=options(SORT_CHOICES),
+        default="due",
+        widget=QuickSelect(),
+        validators=[Optional()],
     )
     cursor = HiddenField()
 

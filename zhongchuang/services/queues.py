@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 import sqlalchemy as sa
-from sqlalchemy.orm import defer, joinedload, selectinload
+from sqlalchemy.orm import joinedload, load_only
 
 from zhongchuang.errors import ValidationFailed
 from zhongchuang.extensions import db
@@ -31,6 +31,7 @@ from zhongchuang.services.cases import visibility_filter
 from zhongchuang.services.runtime import today
 from zhongchuang.workflow import calendar as wcal
 from zhongchuang.workflow.guards import Actor, CaseFacts, can_act
+from zhongchuang.workflow.machine import actions_from
 
 #: The states each role's queue holds (待办状态).
 QUEUE_STATES: Final[dict[str, tuple[str, ...]]] = {
@@ -49,6 +50,35 @@ SORT_KEYS: Final = ("due", "submitted", "amount", "number")
 DEFAULT_SORT: Final = "due"
 DEFAULT_LIMIT: Final = 50
 MAX_LIMIT: Final = 200
+
+#: The columns a queue row shows, sorts by or gives the engine's guards (:func:`row_actions`);
+#: ``batch_id`` too, so that ``row.case.batch`` stays one look-up.
+_ROW_COLUMNS: Final = (
+    Application.id,
+    Application.number,
+    Application.program_id,
+    Application.batch_id,
+    Application.applicant_user_id,
+    Application.organization_id,
+    Application.person_id,
+    Application.applicant_name,
+    Application.district,
+    Application.state,
+    Application.version,
+    Application.workflow_id,
+    Application.computed_amount,
+    Application.approved_amount,
+    Application.submitted_on,
+    Application.due_on,
+    Application.first_approver_id,
+)
+
+#: Only what a row shows or its actions' guards ask (the JSON of the case, its rule snapshot
+#: and its program's definition are large and never shown here); made once.
+_ROW_OPTIONS: Final = (
+    load_only(*_ROW_COLUMNS),
+    joinedload(Application.program).load_only(Program.name, Program.expert_review),
+)
 
 _FAR_FUTURE: Final = date(9999, 12, 31)
 _FAR_PAST: Final = date(1900, 1, 1)
@@ -93,6 +123,9 @@ class QueuePage:
     next_cursor: str | None
     sort: str
     limit: int
+    #: How many cases wait for the user in all their queues, whatever the filters: the
+    #: navigation badge (:func:`waiting_count`), counted by the same statement as ``total``.
+    waiting: int | None = None
 
     def any_can(self, action: str) -> bool:
         """Whether the user may take ``action`` on any row of the page (batch forms)."""
@@ -332,29 +365,23 @@ def queue_page(
     limit: int = DEFAULT_LIMIT,
 ) -> QueuePage:
     """One page of the user's queue: a fixed, small number of statements whatever its size
-    (count, rows with program and batch, expert scores, open objections)."""
+    (the total with the navigation badge's count; the rows with their program; expert
+    scores and open objections when a row of the page shows them)."""
     filters = filters or QueueFilters()
     sort = sort or DEFAULT_SORT
     key, desc = parse_sort(sort)
     limit = max(1, min(int(limit), MAX_LIMIT))
     where = [scope(user, filters.role, filters.state), *_filter_clauses(filters)]
-    total = db.session.execute(
-        sa.select(sa.func.count()).select_from(Application).where(*where)
-    ).scalar_one()
+    # The page's total and the navigation badge in one statement: the page's cases are a
+    # part of all the cases waiting for the user.
+    total, waiting = db.session.execute(
+        sa.select(sa.func.count().filter(sa.and_(*where)), sa.func.count())
+        .select_from(Application)
+        .where(scope(user))
+    ).one()
 
     expr = _sort_expr(key)
-    stmt = (
-        sa.select(Application)
-        .where(*where)
-        .options(
-            selectinload(Application.batch),
-            # Not shown in a queue: the JSON of the case and of its program's rules.
-            defer(Application.data),
-            defer(Application.explanation),
-            defer(Application.snapshot),
-            joinedload(Application.program).defer(Program.definition),
-        )
-    )
+    stmt = sa.select(Application).where(*where).options(*_ROW_OPTIONS)
     if cursor:
         value, after_id = decode_cursor(cursor, sort)
         if key == "due":
@@ -370,18 +397,22 @@ def queue_page(
     more = len(found) > limit
     found = found[:limit]
 
-    ids = [c.id for c in found]
+    # Expert scores are shown for the cases waiting for their experts; objections can be
+    # open only during the public notice (no action leaves ``in_notice`` while one is
+    # open, but upholding it). Other rows need neither count: no statement for them.
+    scored = [c.id for c in found if c.state == "county_approved" and c.program.expert_review]
     scores = _counts_by_case(
         sa.select(ExpertAssignment.application_id, sa.func.count(ExpertAssignment.score))
-        .where(ExpertAssignment.application_id.in_(ids))
+        .where(ExpertAssignment.application_id.in_(scored))
         .group_by(ExpertAssignment.application_id),
-        ids,
+        scored,
     )
+    in_notice = [c.id for c in found if c.state == "in_notice"]
     objections = _counts_by_case(
         sa.select(Objection.application_id, sa.func.count())
-        .where(Objection.application_id.in_(ids), Objection.status == "open")
+        .where(Objection.application_id.in_(in_notice), Objection.status == "open")
         .group_by(Objection.application_id),
-        ids,
+        in_notice,
     )
     t = today()
     actor = _actor(user)
@@ -400,7 +431,14 @@ def queue_page(
             )
         )
     next_cursor = encode_cursor(sort, _sort_value(key, found[-1]), found[-1].id) if more else None
-    return QueuePage(rows=rows, total=int(total), next_cursor=next_cursor, sort=sort, limit=limit)
+    return QueuePage(
+        rows=rows,
+        total=int(total),
+        next_cursor=next_cursor,
+        sort=sort,
+        limit=limit,
+        waiting=int(waiting),
+    )
 
 
 @functools.lru_cache(maxsize=4096)
@@ -422,9 +460,20 @@ def _actor(user: User) -> Actor:
     return actor_for(user)
 
 
+@functools.lru_cache(maxsize=64)
+def _offered(workflow_id: str, state: str) -> tuple[str, ...]:
+    """Those of :data:`ROW_ACTIONS` the workflow offers in the state, whoever asks."""
+    return tuple(a for a in ROW_ACTIONS if a in actions_from(workflow_id, state))
+
+
 def row_actions(actor: Actor, case: Application, on: date) -> list[str]:
     """Which of :data:`ROW_ACTIONS` the actor may take on the case now — the engine's own
-    predicate, asked with the facts of the row (these actions need no others)."""
+    predicate, asked with the facts of the row (these actions need no others), for the
+    actions the case's workflow offers in its state (the engine refuses any other on the
+    state alone)."""
+    offered = _offered(case.workflow_id, case.state)
+    if not offered:
+        return []
     facts = CaseFacts(
         id=case.id,
         workflow_id=case.workflow_id,
@@ -437,16 +486,42 @@ def row_actions(actor: Actor, case: Application, on: date) -> list[str]:
         first_approver_id=case.first_approver_id,
         approved_amount=case.approved_amount,
     )
-    return [a for a in ROW_ACTIONS if can_act(actor, facts, a, today=on)]
+    return [a for a in offered if can_act(actor, facts, a, today=on)]
 
 
-def batches_for_filter() -> list[Batch]:
-    """The batches offered in the batch filter (all of them; they are few)."""
-    return list(
-        db.session.execute(
-            sa.select(Batch).order_by(Batch.year.desc(), Batch.program_id, Batch.id)
-        ).scalars()
+@dataclass(frozen=True)
+class FilterChoices:
+    """What the queue's program and batch filters offer."""
+
+    #: ``(code, name)`` of every program, in catalogue order.
+    programs: tuple[tuple[str, str], ...]
+    #: ``(id, name, year, program name)`` of every batch, newest year first.
+    batches: tuple[tuple[int, str | None, int, str], ...]
+
+
+def filter_choices() -> FilterChoices:
+    """The programs and batches the queue's filters offer, in one light statement (the
+    few columns shown, no program definitions): they are few, and may change at any time
+    in another process, so they are read with each page rather than kept."""
+    rows = db.session.execute(_FILTER_CHOICES).all()
+    programs = sorted({(pid, code, name) for pid, code, name, *_batch in rows})
+    return FilterChoices(
+        programs=tuple((code, name) for _pid, code, name in programs),
+        batches=tuple(
+            (bid, bname, year, pname)
+            for _pid, _code, pname, bid, bname, year in rows
+            if bid is not None
+        ),
     )
+
+
+#: Every program with each of its batches (if any), the batches newest year first.
+_FILTER_CHOICES: Final = (
+    sa.select(Program.id, Program.code, Program.name, Batch.id, Batch.name, Batch.year)
+    .select_from(Program)
+    .outerjoin(Batch, Batch.program_id == Program.id)
+    .order_by(Batch.year.desc(), Program.id, Batch.id)
+)
 
 
 def programs_for_filter() -> list[Program]:

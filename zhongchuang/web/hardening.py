@@ -96,7 +96,7 @@ def register_hardening(app: Flask) -> None:
     def _start() -> None:
         # A request never inherits who the previous one was (an app context shared by
         # several requests, as in tests and CLI-driven calls, keeps ``g``).
-        for key in ("_login_user", "api_user", "api_token", "csrf_token"):
+        for key in ("_login_user", "api_user", "api_token", "csrf_token", "queue_count"):
             g.pop(key, None)
         rid = request.headers.get("X-Request-ID", "")
         g.request_id = rid if 0 < len(rid) <= 64 and rid.isprintable() else uuid.uuid4().hex

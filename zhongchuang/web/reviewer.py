@@ -17,6 +17,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -26,6 +27,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from zhongchuang.errors import NotFound, ValidationFailed
 from zhongchuang.extensions import login_manager
@@ -46,7 +48,8 @@ from zhongchuang.services import cases, experts, exports, queues, review
 from zhongchuang.services import stats as stats_service
 from zhongchuang.web import charts
 from zhongchuang.web.auth import _safe_next, apply_field_errors
-from zhongchuang.workflow.machine import action_label, state_label
+from zhongchuang.web.queue_counts import remember_queue_count
+from zhongchuang.workflow.machine import STATES, action_label, state_label
 
 bp = Blueprint("reviewer", __name__, url_prefix="/review")
 
@@ -122,25 +125,87 @@ def _require_valid(form: Any, message: str) -> None:
 # --- queues ------------------------------------------------------------------------------
 
 
-def _filter_choices(form: QueueFilterForm, roles: list[str], role: str | None) -> None:
+def _filter_choices(
+    form: QueueFilterForm, roles: list[str], role: str | None
+) -> queues.FilterChoices:
+    everything = _("全部")
+    choices = queues.filter_choices()
     form.role.choices = options([("", _("全部队列"))] + [(r, ROLE_LABELS[r]) for r in roles])
-    form.program.choices = _program_choices()
+    form.program.choices = options([("", everything), *choices.programs])
+    lang = _lang()
     form.state.choices = options(
-        [("", _("全部"))]
-        + [(s, state_label(s, _lang())) for s in queues.queue_states(current_user, role)]
+        [("", everything)]
+        + [(s, state_label(s, lang)) for s in queues.queue_states(current_user, role)]
     )
     form.district.choices = district_choices()
     form.batch.choices = options(
-        [("", _("全部"))]
+        [("", everything)]
         + [
-            (str(b.id), b.name or f"{b.year} · {b.program.name}")
-            for b in queues.batches_for_filter()
+            (str(bid), name or f"{year} · {program}")
+            for bid, name, year, program in choices.batches
         ]
     )
+    return choices
+
+
+#: The filter form's HTML, per process, by everything it shows: the query string (the
+#: values and the choices selected; not the page's cursor, which it does not show), the
+#: language, the user's queues and the programs and batches offered. Rendering it (some
+#: seventy options through WTForms) costs more than the rest of the page's head, and most
+#: requests repeat one of a few query strings.
+_FILTERS_HTML: dict[tuple[Any, ...], Markup] = {}
+_FILTERS_HTML_MAX = 256
+
+
+def _filters_html(
+    form: QueueFilterForm, roles: list[str], role: str | None, choices: queues.FilterChoices
+) -> Markup:
+    def render() -> Markup:
+        html = render_template("reviewer/_queue_filters.html", form=form, roles=roles, role=role)
+        return Markup(html)  # noqa: S704 - an autoescaped template's output
+
+    if form.errors or current_app.jinja_env.auto_reload:
+        return render()  # error messages are shown once; templates being edited, afresh
+    key = (
+        str(get_locale()),
+        request.script_root,
+        tuple(roles),
+        role,
+        bool(request.args),  # the form is shown open
+        tuple(item for item in request.args.items(multi=True) if item[0] != "cursor"),
+        choices,
+    )
+    html = _FILTERS_HTML.get(key)
+    if html is None:
+        if len(_FILTERS_HTML) >= _FILTERS_HTML_MAX:
+            _FILTERS_HTML.clear()
+        html = _FILTERS_HTML[key] = render()
+    return html
 
 
 def _program_choices() -> list:
     return options([("", _("全部"))] + [(p.code, p.name) for p in queues.programs_for_filter()])
+
+
+def _row_texts() -> dict[str, str]:
+    """The texts of the queue's rows, translated once per page rather than once per row.
+    The template fills them in with ``|format(n=...)`` and escapes the result, as it
+    escapes any text."""
+    return {
+        "select": _("选择 %(n)s"),
+        "days_left": _("剩 %(n)s 个工作日"),
+        "days_overdue": _("超期 %(n)s 个工作日"),
+        "overdue": _("超期"),
+        "expert_scores": _("专家评分 %(n)s 份"),
+        "open_objections": _("异议 %(n)s 件待处理"),
+        "payment_reference": _("支付凭证号"),
+        "disburse": _("登记拨付"),
+    }
+
+
+def _state_labels() -> dict[str, str]:
+    lang = _lang()
+    return {s: state_label(s, lang) for s in STATES}
 
 
 def _filters(form: QueueFilterForm) -> queues.QueueFilters:
@@ -166,7 +231,7 @@ def queue():  # noqa: ANN201
         return redirect(url_for(".stats"))
     form = QueueFilterForm(formdata=request.args)
     role = request.args.get("role") if request.args.get("role") in roles else None
-    _filter_choices(form, roles, role)
+    choices = _filter_choices(form, roles, role)
     page = None
     status = 200
     if request.args and not form.validate():
@@ -179,6 +244,8 @@ def queue():  # noqa: ANN201
         except ValidationFailed as exc:
             apply_field_errors(form, exc)
             status = 422
+        else:
+            remember_queue_count(current_user, page.waiting)
     args = {k: v for k, v in request.args.items() if k != "cursor"}
     next_url = (
         url_for(".queue", **args, cursor=page.next_cursor) if page and page.next_cursor else None
@@ -188,6 +255,7 @@ def queue():  # noqa: ANN201
         render_template(
             "reviewer/queue.html",
             form=form,
+            filters_html=_filters_html(form, roles, role, choices),
             page=page,
             roles=roles,
             role=role,
@@ -195,7 +263,8 @@ def queue():  # noqa: ANN201
             next_url=next_url,
             first_url=first_url,
             batch_form=BatchActionForm(formdata=None),
-            disburse_form=DisburseForm(formdata=None),
+            texts=_row_texts(),
+            state_labels=_state_labels(),
         ),
         status,
     )
