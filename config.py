@@ -27,6 +27,8 @@ class Config:
     # Statistics figures are reused per scope for this many seconds (0: computed on every
     # view). `flask stats refresh` from cron keeps them warm.
     ZC_STATS_TTL = 300
+    # The queue's program and batch filter choices are reused per process for this long.
+    ZC_FILTER_CHOICES_TTL = 30
     BABEL_DEFAULT_LOCALE = "zh_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh_CN", "en")
@@ -139,7 +141,8 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     RATELIMIT_ENABLED = False
     LOCKOUT_THRESHOLD = 5
-    ZC_STATS_TTL = 0  # tests see every change at once; the cache has tests of its own
+    ZC_STATS_TTL = 0  # tests see every change at once; the caches have tests of their own
+    ZC_FILTER_CHOICES_TTL = 0
 
     @classmethod
     def load(cls) -> dict:

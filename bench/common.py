@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import json
 import math
 import os
@@ -238,7 +239,12 @@ def session_headers(app: Any, user: Any) -> dict[str, str]:
     ):
         ident = _create_identifier()
     serializer = app.session_interface.get_signing_serializer(app)
-    value = serializer.dumps({"_user_id": user.get_id(), "_fresh": True, "_id": ident})
+    # A browser's session also holds the CSRF secret from its first page with a form (the
+    # login page): without it every timed page would mint one and re-sign the cookie.
+    csrf = hashlib.sha1(os.urandom(64)).hexdigest()  # noqa: S324 - as Flask-WTF makes it
+    value = serializer.dumps(
+        {"_user_id": user.get_id(), "_fresh": True, "_id": ident, "csrf_token": csrf}
+    )
     return {"Cookie": f"{app.config['SESSION_COOKIE_NAME']}={value}", "User-Agent": UA}
 
 

@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from tests.integration.reviewer_support import World, recognition_case
 from zhongchuang.errors import ValidationFailed
 from zhongchuang.extensions import db
-from zhongchuang.services import cases, queues
+from zhongchuang.models import Batch
+from zhongchuang.services import batches, cases, queues
 from zhongchuang.services.cases import ActionInput
 from zhongchuang.services.experts import assign_experts
 from zhongchuang.services.queues import QueueFilters
@@ -302,7 +303,7 @@ def test_a_page_of_fifty_costs_a_fixed_number_of_statements(world, client, login
     with count_statements() as seen:
         page = queues.queue_page(world.county, limit=50)
         for row in page.rows:  # what the template touches
-            _ = (row.case.program.name, row.case.batch, row.case.number, row.amount)
+            _ = (row.case.program.name, row.case.number, row.case.version, row.amount)
     assert len(page.rows) == 50
     assert len(seen) <= 5, seen
 
@@ -314,3 +315,40 @@ def test_a_page_of_fifty_costs_a_fixed_number_of_statements(world, client, login
     assert resp.status_code == 200
     assert len(_numbers(resp.get_data(as_text=True))) == 50
     assert len(full_page) <= 12, full_page
+
+
+# --- filter choices, kept a while ------------------------------------------------------
+
+
+def test_filter_choices_are_kept_a_while_and_read_again_when_a_batch_changes_here(
+    world, app, client, login
+):
+    app.config["ZC_FILTER_CHOICES_TTL"] = 30
+    queues.forget_filter_choices()
+    try:
+        login(client, world.county)
+        assert world.batch.name in client.get("/review").get_data(as_text=True)
+        # Renamed by another process (straight in the database): kept for a while …
+        db.session.execute(
+            sa.update(Batch).where(Batch.id == world.batch.id).values(name="外部改名批次")
+        )
+        db.session.commit()
+        assert "外部改名批次" not in client.get("/review").get_data(as_text=True)
+        # … then read again.
+        kept_at, choices = app.extensions["zc_queue_filter_choices"]
+        app.extensions["zc_queue_filter_choices"] = (kept_at - 31, choices)
+        assert "外部改名批次" in client.get("/review").get_data(as_text=True)
+        # A batch made in this process is offered at once.
+        batches.create_batch(
+            world.admin,
+            "graduate_startup_grant",
+            2021,
+            date(2021, 3, 1),
+            date(2021, 4, 30),
+            Decimal("50000.00"),
+            name="本进程新建批次",
+        )
+        assert "本进程新建批次" in client.get("/review").get_data(as_text=True)
+    finally:
+        app.config["ZC_FILTER_CHOICES_TTL"] = 0
+        queues.forget_filter_choices()

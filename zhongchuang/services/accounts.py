@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from zhongchuang.errors import Conflict, Forbidden, ValidationFailed
@@ -349,15 +350,39 @@ def issue_token(user: User) -> tuple[str, datetime]:
 
 
 def user_for_token(token: str) -> tuple[User, ApiToken] | None:
-    row = db.session.execute(
-        sa.select(ApiToken).where(ApiToken.token_hash == token_digest(token))
-    ).scalar_one_or_none()
-    if row is None or row.revoked_at is not None or row.expires_at <= now():
+    """The active user a live token stands for (with their roles: one statement)."""
+    found = (
+        db.session.execute(
+            sa.select(ApiToken, User)
+            .join(User, User.id == ApiToken.user_id)
+            .options(joinedload(User.role_rows))
+            .where(ApiToken.token_hash == token_digest(token))
+        )
+        .unique()
+        .one_or_none()
+    )
+    if found is None:
         return None
-    user = db.session.get(User, row.user_id)
-    if user is None or not user.active:
+    row, user = found
+    if row.revoked_at is not None or row.expires_at <= now() or not user.active:
         return None
     return user, row
+
+
+def user_for_session(user_id: int, session_token: str) -> User | None:
+    """The user a signed session names, while that session is still theirs (the token
+    changes at logout everywhere, deactivation and password change); with their roles, in
+    one statement — every signed-in page asks."""
+    user = (
+        db.session.execute(
+            sa.select(User).options(joinedload(User.role_rows)).where(User.id == user_id)
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
+    if user is None or not user.active or user.session_token != session_token:
+        return None
+    return user
 
 
 def revoke_token(token_row: ApiToken) -> None:

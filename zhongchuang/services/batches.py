@@ -83,6 +83,7 @@ def create_batch(
         },
     )
     db.session.commit()
+    _forget_filter_choices()
     return batch
 
 
@@ -137,6 +138,7 @@ def update_batch(
         },
     )
     db.session.commit()
+    _forget_filter_choices()
     return batch
 
 
@@ -145,3 +147,9 @@ def list_batches(program_code: str | None = None) -> list[Batch]:
     if program_code:
         stmt = stmt.where(Program.code == program_code)
     return list(db.session.execute(stmt).scalars())
+
+
+def _forget_filter_choices() -> None:
+    from zhongchuang.services.queues import forget_filter_choices
+
+    forget_filter_choices()

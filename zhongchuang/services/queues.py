@@ -16,13 +16,14 @@ import base64
 import binascii
 import functools
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, load_only
+from flask import current_app
 
 from zhongchuang.errors import ValidationFailed
 from zhongchuang.extensions import db
@@ -51,8 +52,8 @@ DEFAULT_SORT: Final = "due"
 DEFAULT_LIMIT: Final = 50
 MAX_LIMIT: Final = 200
 
-#: The columns a queue row shows, sorts by or gives the engine's guards (:func:`row_actions`);
-#: ``batch_id`` too, so that ``row.case.batch`` stays one look-up.
+#: The columns a queue row shows, sorts by or gives the engine's guards (:func:`row_actions`),
+#: in the order of :class:`QueueCase`'s fields.
 _ROW_COLUMNS: Final = (
     Application.id,
     Application.number,
@@ -73,12 +74,39 @@ _ROW_COLUMNS: Final = (
     Application.first_approver_id,
 )
 
-#: Only what a row shows or its actions' guards ask (the JSON of the case, its rule snapshot
-#: and its program's definition are large and never shown here); made once.
-_ROW_OPTIONS: Final = (
-    load_only(*_ROW_COLUMNS),
-    joinedload(Application.program).load_only(Program.name, Program.expert_review),
-)
+
+@dataclass(frozen=True, slots=True)
+class QueueProgram:
+    name: str
+    expert_review: bool
+
+
+@dataclass(frozen=True, slots=True)
+class QueueCase:
+    """What a queue row shows of a case, or gives the engine's guards (:func:`row_actions`):
+    plain values read with one statement, not a loaded ``Application`` (the JSON of the
+    case, its rule snapshot and its program's definition are large and never shown here;
+    building fifty ORM objects per page cost more than the query)."""
+
+    id: int
+    number: str
+    program_id: int
+    batch_id: int | None
+    applicant_user_id: int
+    organization_id: int | None
+    person_id: int | None
+    applicant_name: str
+    district: str
+    state: str
+    version: int
+    workflow_id: str
+    computed_amount: Decimal | None
+    approved_amount: Decimal | None
+    submitted_on: date | None
+    due_on: date | None
+    first_approver_id: int | None
+    program: QueueProgram
+
 
 _FAR_FUTURE: Final = date(9999, 12, 31)
 _FAR_PAST: Final = date(1900, 1, 1)
@@ -104,7 +132,7 @@ class QueueFilters:
 
 @dataclass
 class QueueRow:
-    case: Application
+    case: QueueCase
     amount: Decimal | None
     due_on: date | None
     overdue: bool
@@ -221,7 +249,7 @@ def _sort_expr(key: str) -> sa.ColumnElement[Any]:
     return Application.number
 
 
-def _sort_value(key: str, case: Application) -> Any:
+def _sort_value(key: str, case: QueueCase) -> Any:
     """The row's sort key, computed as the SQL expression computes it."""
     if key == "due":
         return case.due_on or _FAR_FUTURE
@@ -232,7 +260,7 @@ def _sort_value(key: str, case: Application) -> Any:
     return case.number
 
 
-def row_amount(case: Application) -> Decimal | None:
+def row_amount(case: QueueCase | Application) -> Decimal | None:
     if case.approved_amount is not None:
         return case.approved_amount
     return case.computed_amount
@@ -381,7 +409,11 @@ def queue_page(
     ).one()
 
     expr = _sort_expr(key)
-    stmt = sa.select(Application).where(*where).options(*_ROW_OPTIONS)
+    stmt = (
+        sa.select(*_ROW_COLUMNS, Program.name, Program.expert_review)
+        .join(Program, Program.id == Application.program_id)
+        .where(*where)
+    )
     if cursor:
         value, after_id = decode_cursor(cursor, sort)
         if key == "due":
@@ -393,7 +425,10 @@ def queue_page(
     else:
         order = (expr.desc(), Application.id.desc()) if desc else (expr.asc(), Application.id.asc())
     stmt = stmt.order_by(*order).limit(limit + 1)
-    found = list(db.session.execute(stmt).unique().scalars())
+    found = [
+        QueueCase(*r[:-2], program=QueueProgram(r[-2], bool(r[-1])))
+        for r in db.session.execute(stmt)
+    ]
     more = len(found) > limit
     found = found[:limit]
 
@@ -466,7 +501,7 @@ def _offered(workflow_id: str, state: str) -> tuple[str, ...]:
     return tuple(a for a in ROW_ACTIONS if a in actions_from(workflow_id, state))
 
 
-def row_actions(actor: Actor, case: Application, on: date) -> list[str]:
+def row_actions(actor: Actor, case: QueueCase | Application, on: date) -> list[str]:
     """Which of :data:`ROW_ACTIONS` the actor may take on the case now — the engine's own
     predicate, asked with the facts of the row (these actions need no others), for the
     actions the case's workflow offers in its state (the engine refuses any other on the
@@ -501,11 +536,17 @@ class FilterChoices:
 
 def filter_choices() -> FilterChoices:
     """The programs and batches the queue's filters offer, in one light statement (the
-    few columns shown, no program definitions): they are few, and may change at any time
-    in another process, so they are read with each page rather than kept."""
+    few columns shown, no program definitions). They change a few times a year, and every
+    queue page offers them: kept per app for ``ZC_FILTER_CHOICES_TTL`` seconds (default 30;
+    0 in tests). A batch made or renamed in this process is offered at once
+    (:func:`forget_filter_choices`); one made in another process, within that time."""
+    ttl = float(current_app.config.get("ZC_FILTER_CHOICES_TTL", 30))
+    kept = current_app.extensions.get(_CHOICES_KEY)
+    if kept is not None and time.monotonic() - kept[0] < ttl:
+        return kept[1]
     rows = db.session.execute(_FILTER_CHOICES).all()
     programs = sorted({(pid, code, name) for pid, code, name, *_batch in rows})
-    return FilterChoices(
+    choices = FilterChoices(
         programs=tuple((code, name) for _pid, code, name in programs),
         batches=tuple(
             (bid, bname, year, pname)
@@ -513,7 +554,16 @@ def filter_choices() -> FilterChoices:
             if bid is not None
         ),
     )
+    current_app.extensions[_CHOICES_KEY] = (time.monotonic(), choices)
+    return choices
 
+
+def forget_filter_choices() -> None:
+    """After a batch or program changed: the next queue page reads the choices again."""
+    current_app.extensions.pop(_CHOICES_KEY, None)
+
+
+_CHOICES_KEY: Final = "zc_queue_filter_choices"
 
 #: Every program with each of its batches (if any), the batches newest year first.
 _FILTER_CHOICES: Final = (

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     Flask,
@@ -39,10 +38,7 @@ def init_login(app: Flask, manager: LoginManager) -> None:
         uid, _sep, token = (value or "").partition(":")
         if not uid.isdigit() or not token:
             return None
-        user = db.session.execute(sa.select(User).where(User.id == int(uid))).scalar_one_or_none()
-        if user is None or not user.active or user.session_token != token:
-            return None
-        return user
+        return accounts.user_for_session(int(uid), token)
 
 
 def start_session(user: User) -> None:
