@@ -71,6 +71,7 @@ translations: $(VENV)/.installed
 # Benchmarks (BENCHMARKS.md): the quick SQLite suite; `make bench BENCH=--full` for the
 # 1,000,000-case PostgreSQL suite. Never part of `make test`.
 bench: install-test
+	@./scripts/ensure-system-deps.sh --bench
 	$(BIN)/python -m bench.run $(BENCH)
 
 # Production: gunicorn with several workers (gunicorn.conf.py) against DATABASE_URL and
