@@ -184,3 +184,25 @@ def test_behind_a_proxy_the_client_address_and_scheme_come_from_forwarded_header
         "/_probe_addr", headers={"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
     )
     assert resp.get_data(as_text=True) == "203.0.113.9 https"
+
+
+def test_readyz_is_503_while_the_database_schema_lags_behind_this_release(app):
+    """A release started before ``flask db upgrade`` ran is not sent traffic."""
+    from zhongchuang.services.backup import code_revision
+
+    head = code_revision()
+    db.session.execute(sa.text("UPDATE alembic_version SET version_num = 'fe1f65ef846e'"))
+    db.session.commit()
+    try:
+        resp = app.test_client().get("/readyz")
+        assert resp.status_code == 503
+        assert resp.get_json()["checks"]["database"] == {
+            "ok": False,
+            "error": "schema_out_of_date",
+            "database_revision": "fe1f65ef846e",
+            "code_revision": head,
+        }
+    finally:
+        db.session.execute(sa.text("UPDATE alembic_version SET version_num = :v"), {"v": head})
+        db.session.commit()
+    assert app.test_client().get("/readyz").status_code == 200

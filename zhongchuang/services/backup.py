@@ -15,6 +15,7 @@ uploads directory is swapped in by renaming, so a failed restore leaves the old 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -67,8 +68,10 @@ def database_kind() -> str:
     return name
 
 
+@functools.cache
 def code_revision() -> str:
-    """The revision this code's migrations end at (what ``flask db upgrade`` reaches)."""
+    """The revision this code's migrations end at (what ``flask db upgrade`` reaches);
+    read once per process (the code does not change under it)."""
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 

@@ -1,7 +1,9 @@
 """Probes for load balancers and orchestrators.
 
 ``/healthz``: the process answers (liveness; touches nothing else).
-``/readyz``: the database and Redis answer (readiness); 503 with the failing check when not.
+``/readyz``: the database and Redis answer, and the database's schema is the one this code's
+migrations end at (readiness); 503 with the failing check when not — a release started
+before ``flask db upgrade`` ran is not sent traffic.
 Neither reads the session or needs a CSRF token, and neither is rate limited.
 """
 
@@ -14,6 +16,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, jsonify
 
 from zhongchuang.extensions import csrf, db, limiter
+from zhongchuang.services import backup
 
 bp = Blueprint("health", __name__)
 csrf.exempt(bp)
@@ -50,6 +53,19 @@ def _check_database() -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
         log.warning("readiness: database unavailable: %s: %s", exc.__class__.__name__, exc)
         return {"ok": False, "error": exc.__class__.__name__}
+    expected, actual = backup.code_revision(), backup.database_revision()
+    if actual != expected:
+        log.warning(
+            "readiness: database schema at %s, this release needs %s: run flask db upgrade",
+            actual,
+            expected,
+        )
+        return {
+            "ok": False,
+            "error": "schema_out_of_date",
+            "database_revision": actual,
+            "code_revision": expected,
+        }
     return {"ok": True}
 
 
