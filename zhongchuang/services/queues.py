@@ -572,7 +572,3 @@ _FILTER_CHOICES: Final = (
     .outerjoin(Batch, Batch.program_id == Program.id)
     .order_by(Batch.year.desc(), Program.id, Batch.id)
 )
-
-
-def programs_for_filter() -> list[Program]:
-    return list(db.session.execute(sa.select(Program).order_by(Program.id)).scalars())

@@ -65,12 +65,47 @@ def _money(value: Any) -> str:
     return f"{Decimal(str(value or 0)).quantize(CENT):.2f}"
 
 
-def _scope(user: User | None) -> list[sa.ColumnElement[bool]]:
-    """Submitted cases (never drafts), within what the user may see."""
-    clauses: list[sa.ColumnElement[bool]] = [Application.state != "draft"]
-    if user is not None:
-        clauses.append(visibility_filter(user))
-    return clauses
+@dataclass(frozen=True)
+class Scope:
+    """Whose figures: which cases and stays they count, the snapshot they are kept under
+    (``key``), and what the page and the API call the scope (``label``: ``city``, a
+    district's code, or ``own``)."""
+
+    key: str
+    label: str
+    cases: tuple[sa.ColumnElement[bool], ...]
+    stays: tuple[sa.ColumnElement[bool], ...]
+
+
+def city_scope() -> Scope:
+    return Scope("city", "city", (Application.state != "draft",), ())
+
+
+def district_scope(district: str) -> Scope:
+    """What any county reviewer of the district sees."""
+    return Scope(
+        f"district:{district}",
+        district,
+        (Application.state != "draft", Application.district == district),
+        (CaseStay.district == district,),
+    )
+
+
+def scope_of(user: User | None) -> Scope:
+    """The submitted cases (never drafts) the user may see: all for city roles (or no user:
+    the whole city), the district's for a county reviewer, otherwise (experts, several
+    roles) those :func:`visibility_filter` lets through, kept under the user alone."""
+    if user is None or set(user.roles) & CITY_WIDE_ROLES:
+        return city_scope()
+    if set(user.roles) == {"county_reviewer"} and user.district:
+        return district_scope(user.district)
+    cases = (Application.state != "draft", visibility_filter(user))
+    return Scope(
+        f"user:{user.id}",
+        user.district or "own",
+        cases,
+        (CaseStay.application_id.in_(sa.select(Application.id).where(*cases)),),
+    )
 
 
 @dataclass(frozen=True)
@@ -88,7 +123,7 @@ class _Cell:
     overdue: int
 
 
-def _cells(user: User | None, on: date) -> list[_Cell]:
+def _cells(scope: Scope, on: date) -> list[_Cell]:
     rows = db.session.execute(
         sa.select(
             Application.program_id,
@@ -100,7 +135,7 @@ def _cells(user: User | None, on: date) -> list[_Cell]:
             sa.func.sum(Application.approved_amount),
             sa.func.sum(sa.case((Application.due_on < on, 1), else_=0)),
         )
-        .where(*_scope(user))
+        .where(*scope.cases)
         .group_by(
             Application.program_id, Application.district, Application.batch_id, Application.state
         )
@@ -186,36 +221,28 @@ def _overdue(cells: list[_Cell]) -> dict[str, Any]:
 
 
 def by_program(user: User | None = None) -> list[dict[str, Any]]:
-    return _by_program(_cells(user, today()))
+    return _by_program(_cells(scope_of(user), today()))
 
 
 def by_state(user: User | None = None) -> list[dict[str, Any]]:
-    return _by_state(_cells(user, today()))
+    return _by_state(_cells(scope_of(user), today()))
 
 
 def by_district(user: User | None = None) -> list[dict[str, Any]]:
-    return _by_district(_cells(user, today()))
+    return _by_district(_cells(scope_of(user), today()))
 
 
 def by_year(user: User | None = None) -> list[dict[str, Any]]:
-    return _by_year(_cells(user, today()))
+    return _by_year(_cells(scope_of(user), today()))
 
 
 def overdue(user: User | None = None, on: date | None = None) -> dict[str, Any]:
-    return _overdue(_cells(user, on or today()))
+    return _overdue(_cells(scope_of(user), on or today()))
 
 
-def _stay_scope(user: User | None) -> list[sa.ColumnElement[bool]]:
-    """The stays of the cases the user may see: all for city roles, the district's for a
-    county reviewer, otherwise those of the cases :func:`visibility_filter` lets through."""
-    if user is None or set(user.roles) & CITY_WIDE_ROLES:
-        return []
-    if set(user.roles) == {"county_reviewer"} and user.district:
-        return [CaseStay.district == user.district]
-    return [CaseStay.application_id.in_(sa.select(Application.id).where(*_scope(user)))]
-
-
-def stage_durations(user: User | None = None) -> list[dict[str, Any]]:
+def stage_durations(
+    user: User | None = None, *, scope: Scope | None = None
+) -> list[dict[str, Any]]:
     """Median time spent in each state, over the completed stays (``case_stays``, written
     with each transition): calendar days and working days between the day a case entered
     the state and the day it left. Stays still running are not counted. The database
@@ -224,7 +251,7 @@ def stage_durations(user: User | None = None) -> list[dict[str, Any]]:
     by_work: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     rows = db.session.execute(
         sa.select(CaseStay.state, CaseStay.days, CaseStay.working_days, sa.func.count())
-        .where(*_stay_scope(user))
+        .where(*(scope or scope_of(user)).stays)
         .group_by(CaseStay.state, CaseStay.days, CaseStay.working_days)
     )
     for state, days, work, n in rows:
@@ -276,22 +303,21 @@ def targets(on: date | None = None) -> list[dict[str, Any]]:
 def summary(user: User | None = None, on: date | None = None) -> dict[str, Any]:
     """Everything above, JSON-ready (money as strings). Without ``user``: the whole city;
     with one: what that user may see (a county reviewer, their district)."""
+    return summary_for(scope_of(user), on)
+
+
+def summary_for(scope: Scope, on: date | None = None) -> dict[str, Any]:
     on = on or today()
-    cells = _cells(user, on)
-    programs = _by_program(cells)
-    scope = "city"
-    if user is not None and not (set(user.roles) & CITY_WIDE_ROLES):
-        scope = user.district or "own"
-    totals = _amounts(cells)
+    cells = _cells(scope, on)
     return {
         "as_of": on.isoformat(),
-        "scope": scope,
-        "totals": totals,
-        "by_program": programs,
+        "scope": scope.label,
+        "totals": _amounts(cells),
+        "by_program": _by_program(cells),
         "by_state": _by_state(cells),
         "by_district": _by_district(cells),
         "by_year": _by_year(cells),
-        "stage_durations": stage_durations(user),
+        "stage_durations": stage_durations(scope=scope),
         "overdue": _overdue(cells),
         "targets": targets(on),
     }
@@ -300,16 +326,6 @@ def summary(user: User | None = None, on: date | None = None) -> dict[str, Any]:
 def ttl_seconds() -> int:
     """How long computed figures are reused (``ZC_STATS_TTL``; 0: never)."""
     return max(0, int(setting("ZC_STATS_TTL", 300) or 0))
-
-
-def scope_key(user: User | None) -> str:
-    """Which snapshot a user's figures are kept under: the city, a district, or (experts,
-    several roles) the user alone."""
-    if user is None or set(user.roles) & CITY_WIDE_ROLES:
-        return "city"
-    if set(user.roles) == {"county_reviewer"} and user.district:
-        return f"district:{user.district}"
-    return f"user:{user.id}"
 
 
 def cached_summary(user: User | None = None, on: date | None = None) -> dict[str, Any]:
@@ -322,19 +338,19 @@ def cached_summary(user: User | None = None, on: date | None = None) -> dict[str
     snapshots warm so that no one waits."""
     on = on or today()
     ttl = ttl_seconds()
-    key = scope_key(user)
+    scope = scope_of(user)
     if ttl > 0:
-        snap = db.session.get(StatsSnapshot, key)
+        snap = db.session.get(StatsSnapshot, scope.key)
         if (
             snap is not None
             and snap.as_of == on
             and now() - snap.computed_at < timedelta(seconds=ttl)
         ):
             return {**snap.payload, "computed_at": snap.computed_at.isoformat()}
-    data = summary(user, on)
+    data = summary_for(scope, on)
     computed_at = now()
     if ttl > 0:
-        _store(key, on, computed_at, data)
+        _store(scope.key, on, computed_at, data)
     return {**data, "computed_at": computed_at.isoformat()}
 
 
@@ -353,17 +369,7 @@ def refresh(on: date | None = None) -> list[str]:
     no page view waits. The scopes refreshed. (Experts' own scopes are small and computed
     when asked.)"""
     on = on or today()
-    scopes: list[tuple[str, Any]] = [("city", None)]
-    scopes += [(f"district:{d}", _DistrictScope(d)) for d in JIAXING_DISTRICTS]
-    for key, who in scopes:
-        _store(key, on, now(), summary(who, on))
-    return [key for key, _ in scopes]
-
-
-class _DistrictScope:
-    """Stands for any county reviewer of a district (what ``summary`` asks of a user)."""
-
-    def __init__(self, district: str) -> None:
-        self.id = 0
-        self.district = district
-        self.roles = ["county_reviewer"]
+    scopes = [city_scope(), *(district_scope(d) for d in JIAXING_DISTRICTS)]
+    for scope in scopes:
+        _store(scope.key, on, now(), summary_for(scope, on))
+    return [scope.key for scope in scopes]

@@ -183,10 +183,6 @@ def _filters_html(
     return html
 
 
-def _program_choices() -> list:
-    return options([("", _("全部"))] + [(p.code, p.name) for p in queues.programs_for_filter()])
-
-
 def _row_texts() -> dict[str, str]:
     """The texts of the queue's rows, translated once per page rather than once per row.
     The template fills them in with ``|format(n=...)`` and escapes the result, as it
@@ -401,7 +397,7 @@ def rule_objection(objection_id: int):  # noqa: ANN201
 
 
 def _export_choices(form: ExportForm) -> None:
-    form.program.choices = _program_choices()
+    form.program.choices = options([("", _("全部")), *queues.filter_choices().programs])
     form.district.choices = district_choices()
 
 
