@@ -223,6 +223,31 @@ class OutboxFilterForm(FlaskForm):
     )
 
 
+def _opens_on() -> StringField:
+    return StringField(
+        _l("申报开始日期"),
+        validators=[DataRequired(_l("请填写开始日期。")), iso_date],
+        render_kw={"type": "date"},
+    )
+
+
+def _closes_on() -> StringField:
+    return StringField(
+        _l("申报截止日期"),
+        validators=[DataRequired(_l("请填写截止日期。")), iso_date],
+        render_kw={"type": "date"},
+    )
+
+
+def _budget(**kwargs: Any) -> StringField:
+    return StringField(
+        _l("预算（元）"),
+        validators=[DataRequired(_l("请填写预算。")), money],
+        render_kw={"inputmode": "decimal"},
+        **kwargs,
+    )
+
+
 class BatchForm(FlaskForm):
     program = SelectField(
         _l("扶持事项"), choices=options([]), validators=[DataRequired(_l("请选择扶持事项。"))]
@@ -233,41 +258,16 @@ class BatchForm(FlaskForm):
         description=_l("留空时按“年度 + 事项名称”命名。"),
     )
     year = StringField(_l("年度"), validators=[DataRequired(_l("请填写年度。")), year])
-    opens_on = StringField(
-        _l("申报开始日期"),
-        validators=[DataRequired(_l("请填写开始日期。")), iso_date],
-        render_kw={"type": "date"},
-    )
-    closes_on = StringField(
-        _l("申报截止日期"),
-        validators=[DataRequired(_l("请填写截止日期。")), iso_date],
-        render_kw={"type": "date"},
-    )
-    budget = StringField(
-        _l("预算（元）"),
-        validators=[DataRequired(_l("请填写预算。")), money],
-        render_kw={"inputmode": "decimal"},
-    )
+    opens_on = _opens_on()
+    closes_on = _closes_on()
+    budget = _budget()
 
 
 class BatchEditForm(FlaskForm):
     name = StringField(_l("批次名称"), validators=[Optional(), Length(max=200)])
-    opens_on = StringField(
-        _l("申报开始日期"),
-        validators=[DataRequired(_l("请填写开始日期。")), iso_date],
-        render_kw={"type": "date"},
-    )
-    closes_on = StringField(
-        _l("申报截止日期"),
-        validators=[DataRequired(_l("请填写截止日期。")), iso_date],
-        render_kw={"type": "date"},
-    )
-    budget = StringField(
-        _l("预算（元）"),
-        validators=[DataRequired(_l("请填写预算。")), money],
-        render_kw={"inputmode": "decimal"},
-        description=_l("不能低于已占用（已核定待拨付与已拨付之和）的金额。"),
-    )
+    opens_on = _opens_on()
+    closes_on = _closes_on()
+    budget = _budget(description=_l("不能低于已占用（已核定待拨付与已拨付之和）的金额。"))
 
 
 class CatalogueUploadForm(FlaskForm):

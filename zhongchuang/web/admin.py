@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from collections.abc import Callable
 from pathlib import PurePath
 from typing import Any
 
@@ -230,25 +231,23 @@ def person_identity(person_id: int):  # noqa: ANN201
     if person is None:
         raise NotFound()
     form = PersonCorrectionForm(data={"name": person.name})
-    if form.validate_on_submit():
-        try:
-            profiles.correct_person(
-                _me(),
-                person_id,
-                name=form.name.data,
-                id_number=form.id_number.data,
-                reason=form.reason.data,
-            )
-        except ValidationFailed as exc:
-            db.session.rollback()
-            apply_field_errors(form, exc)
-        else:
-            flash(_("身份信息已更正，并已记入审计日志。"), "success")
-            if person.user is not None:
-                return redirect(url_for("admin.user", user_id=person.user.id))
-            return redirect(url_for("admin.person_identity", person_id=person_id))
-    return render_template("admin/identity.html", form=form, person=person, organization=None), (
-        422 if form.errors else 200
+    return _identity_correction(
+        form,
+        lambda: profiles.correct_person(
+            _me(),
+            person_id,
+            name=form.name.data,
+            id_number=form.id_number.data,
+            reason=form.reason.data,
+        ),
+        _("身份信息已更正，并已记入审计日志。"),
+        lambda: (
+            url_for("admin.user", user_id=person.user.id)
+            if person.user is not None
+            else url_for("admin.person_identity", person_id=person_id)
+        ),
+        person=person,
+        organization=None,
     )
 
 
@@ -258,24 +257,41 @@ def organization_identity(organization_id: int):  # noqa: ANN201
     if org is None:
         raise NotFound()
     form = OrganizationCorrectionForm(data={"name": org.name})
+    return _identity_correction(
+        form,
+        lambda: profiles.correct_organization(
+            _me(),
+            organization_id,
+            name=form.name.data,
+            credit_code=form.credit_code.data,
+            reason=form.reason.data,
+        ),
+        _("单位信息已更正，并已记入审计日志。"),
+        lambda: url_for("admin.organization_identity", organization_id=organization_id),
+        person=None,
+        organization=org,
+    )
+
+
+def _identity_correction(
+    form: Any,
+    correct: Callable[[], object],
+    done: str,
+    done_url: Callable[[], str],
+    **page: Any,
+) -> Any:
+    """The correction page of a person or an organisation: on a valid post, the service's
+    audited correction, then back with ``done``; its refusals on the form (422)."""
     if form.validate_on_submit():
         try:
-            profiles.correct_organization(
-                _me(),
-                organization_id,
-                name=form.name.data,
-                credit_code=form.credit_code.data,
-                reason=form.reason.data,
-            )
+            correct()
         except ValidationFailed as exc:
             db.session.rollback()
             apply_field_errors(form, exc)
         else:
-            flash(_("单位信息已更正，并已记入审计日志。"), "success")
-            return redirect(url_for("admin.organization_identity", organization_id=organization_id))
-    return render_template("admin/identity.html", form=form, person=None, organization=org), (
-        422 if form.errors else 200
-    )
+            flash(done, "success")
+            return redirect(done_url())
+    return render_template("admin/identity.html", form=form, **page), (422 if form.errors else 200)
 
 
 # --- audit trail ------------------------------------------------------------------------
