@@ -31,7 +31,7 @@ from zhongchuang.policy.catalogue import ProgramSpec
 from zhongchuang.policy.dates import format_month, iter_months, parse_month
 from zhongchuang.policy.evaluate import Evaluation, evaluate, parse_data
 from zhongchuang.policy.facts import Facts, PriorBenefits, RosterSummary
-from zhongchuang.policy.fields import FieldValueError, is_blank, parse_field
+from zhongchuang.policy.fields import FieldValueError, is_blank, maker_space_key, parse_field
 from zhongchuang.policy.identity import JIAXING_CITY, JIAXING_DISTRICTS, parse_credit_code
 from zhongchuang.policy.parameters import ParameterError, ParameterRecord, ParameterTable
 from zhongchuang.policy.preview import CHANGE_LABELS, CaseChange, preview_change
@@ -235,8 +235,10 @@ def _chosen_space_ids(spec: ProgramSpec, values: dict[str, Any]) -> set[int]:
     for f in spec.fields:
         if f.type != "maker_space":
             continue
-        raw = values.get(f.name)
-        key = "" if raw is None or isinstance(raw, bool) else str(raw).strip()
+        try:
+            key = maker_space_key(values.get(f.name))  # as the rule compares it
+        except FieldValueError:
+            continue
         if key.isascii() and key.isdigit() and int(key) <= _MAX_ID:
             ids.add(int(key))
     return ids
