@@ -189,6 +189,53 @@ def test_queue_page_filters_by_query_string_and_refuses_bad_input(world, client,
         )
 
 
+def test_a_query_string_seen_before_is_read_alike_and_still_refuses_a_bad_cursor(
+    world, client, login
+):
+    a = world.submitted(employees=3)
+    b = world.submitted(employees=9)
+    login(client, world.county)
+    url = "/review?amount_min=5000&sort=-amount"
+    first = client.get(url).get_data(as_text=True)
+    again = client.get(url).get_data(as_text=True)  # the query string is remembered now
+    for html in (first, again):
+        assert b.number in html
+        assert a.number not in html
+        assert 'name="amount_min" type="text" value="5000"' in html or 'value="5000"' in html
+    # The same filters with a cursor that was never given out: refused, the filters kept.
+    resp = client.get(url + "&cursor=not-a-cursor")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert "翻页参数无效" in html
+    assert 'value="5000"' in html
+    # And the query string still answers as before afterwards.
+    assert b.number in client.get(url).get_data(as_text=True)
+
+
+def test_the_count_tests_each_condition_once(world):
+    """The district and state a county reviewer filters by are also their queue's scope
+    and their visibility rule: the database is asked to test each once per case, not
+    three times."""
+    world.submitted(district="330411")
+    world.submitted(district="330411")
+    statements: list[str] = []
+
+    def listener(conn, cursor, statement, *_args):  # noqa: ANN001, ANN202
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        page = queues.queue_page(world.county, QueueFilters(state="submitted", district="330411"))
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", listener)
+    assert (page.total, page.waiting, len(page.rows)) == (2, 2, 2)
+    count = next(s for s in statements if "count(" in s.lower())
+    rows = next(s for s in statements if "FROM applications JOIN programs" in s)
+    for statement in (count, rows):
+        assert statement.count("applications.district =") == 1, statement
+        assert statement.count("applications.state =") <= 1, statement
+
+
 # --- keyset pagination -----------------------------------------------------------------
 
 

@@ -24,6 +24,8 @@ from typing import Any, Final
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BinaryExpression, BindParameter, BooleanClauseList
 
 from zhongchuang.errors import ValidationFailed
 from zhongchuang.extensions import db
@@ -218,6 +220,44 @@ def scope(user: User, role: str | None = None, state: str | None = None) -> sa.C
     return sa.and_(visibility_filter(user), sa.or_(*(_role_scope(user, r, state) for r in roles)))
 
 
+def conjuncts(*clauses: sa.ColumnElement[bool]) -> list[sa.ColumnElement[bool]]:
+    """The clauses ANDed together, as a flat list in which each plain comparison of a
+    column with a value appears once. The role's scope, the visibility rule and the user's
+    filters often say the same thing ("district = 330402"); said three times, the database
+    tests it three times for every case it counts."""
+    out: list[sa.ColumnElement[bool]] = []
+    seen: set[tuple[Any, ...]] = set()
+    for clause in clauses:
+        parts = (
+            clause.clauses
+            if isinstance(clause, BooleanClauseList) and clause.operator is operators.and_
+            else (clause,)
+        )
+        for part in parts:
+            key = _comparison_key(part)
+            if key is not None:
+                if key in seen:
+                    continue
+                seen.add(key)
+            out.append(part)
+    return out
+
+
+def _comparison_key(clause: Any) -> tuple[Any, ...] | None:
+    """(table, column, operator, value) of ``column <op> value``; None for anything else."""
+    if not isinstance(clause, BinaryExpression):
+        return None
+    column, value = clause.left, clause.right
+    if not isinstance(column, sa.Column) or not isinstance(value, BindParameter):
+        return None
+    plain = tuple(value.value) if isinstance(value.value, list) else value.value
+    try:
+        hash(plain)
+    except TypeError:
+        return None
+    return (column.table.name, column.key, clause.operator, plain)
+
+
 def waiting_count(user: User) -> int:
     """How many cases wait for the user (the navigation badge): one COUNT query."""
     if not getattr(user, "is_authenticated", False) or not queue_roles(user):
@@ -399,13 +439,16 @@ def queue_page(
     sort = sort or DEFAULT_SORT
     key, desc = parse_sort(sort)
     limit = max(1, min(int(limit), MAX_LIMIT))
-    where = [scope(user, filters.role, filters.state), *_filter_clauses(filters)]
+    waiting_where = conjuncts(scope(user))
+    where = conjuncts(scope(user, filters.role, filters.state), *_filter_clauses(filters))
     # The page's total and the navigation badge in one statement: the page's cases are a
-    # part of all the cases waiting for the user.
+    # part of all the cases waiting for the user, so the page's count needs only what its
+    # conditions add to theirs.
+    known = {_comparison_key(c) for c in waiting_where} - {None}
+    narrower = [c for c in where if _comparison_key(c) not in known]
+    page_count = sa.func.count().filter(sa.and_(*narrower)) if narrower else sa.func.count()
     total, waiting = db.session.execute(
-        sa.select(sa.func.count().filter(sa.and_(*where)), sa.func.count())
-        .select_from(Application)
-        .where(scope(user))
+        sa.select(page_count, sa.func.count()).select_from(Application).where(*waiting_where)
     ).one()
 
     expr = _sort_expr(key)

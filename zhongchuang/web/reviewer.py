@@ -9,6 +9,7 @@ redirect. Every rule lives in the services and the workflow engine.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
 from urllib.parse import quote
@@ -125,11 +126,10 @@ def _require_valid(form: Any, message: str) -> None:
 # --- queues ------------------------------------------------------------------------------
 
 
-def _filter_choices(
-    form: QueueFilterForm, roles: list[str], role: str | None
-) -> queues.FilterChoices:
+def _set_filter_choices(
+    form: QueueFilterForm, roles: list[str], role: str | None, choices: queues.FilterChoices
+) -> None:
     everything = _("全部")
-    choices = queues.filter_choices()
     form.role.choices = options([("", _("全部队列"))] + [(r, ROLE_LABELS[r]) for r in roles])
     form.program.choices = options([("", everything), *choices.programs])
     lang = _lang()
@@ -145,28 +145,39 @@ def _filter_choices(
             for bid, name, year, program in choices.batches
         ]
     )
-    return choices
 
 
-#: The filter form's HTML, per process, by everything it shows: the query string (the
-#: values and the choices selected; not the page's cursor, which it does not show), the
-#: language, the user's queues and the programs and batches offered. Rendering it (some
-#: seventy options through WTForms) costs more than the rest of the page's head, and most
-#: requests repeat one of a few query strings.
-_FILTERS_HTML: dict[tuple[Any, ...], Markup] = {}
-_FILTERS_HTML_MAX = 256
+def _filter_form(
+    roles: list[str], role: str | None, choices: queues.FilterChoices
+) -> QueueFilterForm:
+    form = QueueFilterForm(formdata=request.args)
+    _set_filter_choices(form, roles, role, choices)
+    return form
 
 
-def _filters_html(
-    form: QueueFilterForm, roles: list[str], role: str | None, choices: queues.FilterChoices
-) -> Markup:
-    def render() -> Markup:
-        html = render_template("reviewer/_queue_filters.html", form=form, roles=roles, role=role)
-        return Markup(html)  # noqa: S704 - an autoescaped template's output
+@dataclass(frozen=True)
+class _ParsedQuery:
+    """What a valid query string of the queue means, and its filter form's HTML."""
 
-    if form.errors or current_app.jinja_env.auto_reload:
-        return render()  # error messages are shown once; templates being edited, afresh
-    key = (
+    filters: queues.QueueFilters
+    sort: str | None
+    html: Markup
+
+
+#: Valid query strings of the queue, per process, by everything their meaning and their
+#: filter form depend on: the query string (not the page's cursor, which the form neither
+#: shows nor checks), the language, the user's queues and the programs and batches offered.
+#: Parsing the query through WTForms and rendering its form (some seventy options) cost
+#: more than the rest of the page's head, and most requests repeat one of a few query
+#: strings. A query string with errors is parsed afresh each time, its messages shown.
+_PARSED: dict[tuple[Any, ...], _ParsedQuery] = {}
+_PARSED_MAX = 256
+
+
+def _query_key(
+    roles: list[str], role: str | None, choices: queues.FilterChoices
+) -> tuple[Any, ...]:
+    return (
         str(get_locale()),
         request.script_root,
         tuple(roles),
@@ -175,11 +186,30 @@ def _filters_html(
         tuple(item for item in request.args.items(multi=True) if item[0] != "cursor"),
         choices,
     )
-    html = _FILTERS_HTML.get(key)
+
+
+def _remember_query(key: tuple[Any, ...], parsed: _ParsedQuery) -> None:
+    if len(_PARSED) >= _PARSED_MAX:
+        _PARSED.clear()
+    _PARSED[key] = parsed
+
+
+def _filters_html(form: QueueFilterForm, roles: list[str], role: str | None) -> Markup:
+    html = render_template("reviewer/_queue_filters.html", form=form, roles=roles, role=role)
+    return Markup(html)  # noqa: S704 - an autoescaped template's output
+
+
+#: The batch form's list of actions per language: its choices are fixed, and building a
+#: form to render them cost as much as ten rows of the queue.
+_BATCH_SELECT: dict[str, Markup] = {}
+
+
+def _batch_action_select() -> Markup:
+    lang = str(get_locale())
+    html = _BATCH_SELECT.get(lang)
     if html is None:
-        if len(_FILTERS_HTML) >= _FILTERS_HTML_MAX:
-            _FILTERS_HTML.clear()
-        html = _FILTERS_HTML[key] = render()
+        form = BatchActionForm(formdata=None, meta={"csrf": False})
+        html = _BATCH_SELECT[lang] = Markup(form.action(id="batch-action"))  # noqa: S704
     return html
 
 
@@ -225,23 +255,42 @@ def queue():  # noqa: ANN201
     roles = queues.queue_roles(current_user)
     if not roles:
         return redirect(url_for(".stats"))
-    form = QueueFilterForm(formdata=request.args)
     role = request.args.get("role") if request.args.get("role") in roles else None
-    choices = _filter_choices(form, roles, role)
+    choices = queues.filter_choices()
+    # Templates being edited (auto reload) are rendered afresh: nothing is remembered.
+    remember = not current_app.jinja_env.auto_reload
+    key = _query_key(roles, role, choices)
+    parsed = _PARSED.get(key) if remember else None
+    form: QueueFilterForm | None = None
     page = None
     status = 200
-    if request.args and not form.validate():
-        status = 422
+    if parsed is not None:
+        filters, sort = parsed.filters, parsed.sort
     else:
+        form = _filter_form(roles, role, choices)
+        if request.args and not form.validate():
+            status = 422
+        else:
+            filters, sort = _filters(form), form.sort.data or None
+    if status == 200:
         try:
             page = queues.queue_page(
-                current_user, _filters(form), form.sort.data or None, form.cursor.data or None
+                current_user, filters, sort, request.args.get("cursor") or None
             )
         except ValidationFailed as exc:
+            if form is None:  # a remembered query string, with a cursor that is not valid
+                form = _filter_form(roles, role, choices)
+                form.validate()
             apply_field_errors(form, exc)
             status = 422
         else:
             remember_queue_count(current_user, page.waiting)
+    if form is None:
+        filters_html = parsed.html  # type: ignore[union-attr]
+    else:
+        filters_html = _filters_html(form, roles, role)
+        if remember and not form.errors:
+            _remember_query(key, _ParsedQuery(filters, sort, filters_html))
     args = {k: v for k, v in request.args.items() if k != "cursor"}
     next_url = (
         url_for(".queue", **args, cursor=page.next_cursor) if page and page.next_cursor else None
@@ -251,14 +300,14 @@ def queue():  # noqa: ANN201
         render_template(
             "reviewer/queue.html",
             form=form,
-            filters_html=_filters_html(form, roles, role, choices),
+            filters_html=filters_html,
             page=page,
             roles=roles,
             role=role,
             role_labels=ROLE_LABELS,
             next_url=next_url,
             first_url=first_url,
-            batch_form=BatchActionForm(formdata=None),
+            batch_action_select=_batch_action_select(),
             texts=_row_texts(),
             state_labels=_state_labels(),
         ),
