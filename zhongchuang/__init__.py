@@ -33,9 +33,10 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from zhongchuang.web.i18n import select_locale, select_timezone
+    from zhongchuang.web.i18n import install_template_gettext, select_locale, select_timezone
 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    install_template_gettext(app)
 
     from zhongchuang import models  # noqa: F401 - register the tables
     from zhongchuang.db_events import install_engine_events

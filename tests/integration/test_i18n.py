@@ -108,3 +108,23 @@ def test_signed_in_navigation_is_english(client, factory, login):
     assert "My account" in nav
     assert not CJK.search(nav), nav
     assert "Sign out" in html
+
+
+def test_a_language_forced_for_part_of_a_request_is_honoured_and_then_restored(app):
+    """Texts are looked up once per request and language (web.i18n.translations): a
+    language forced for a moment (an e-mail in the recipient's language, say) is used for
+    that moment only, in code and in templates alike."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    from zhongchuang.web.i18n import gettext
+
+    with app.test_request_context("/", headers={"Cookie": "lang=en"}):
+        assert gettext("待办队列") == "Work queue"
+        assert render_template_string("{{ _('待办队列') }}") == "Work queue"
+        with force_locale("zh_CN"):
+            assert gettext("待办队列") == "待办队列"
+            assert render_template_string("{{ _('待办队列') }}") == "待办队列"
+        assert gettext("待办队列") == "Work queue"
+        # The variables are escaped into the translated text, as Jinja's own gettext does.
+        assert render_template_string("{{ _('共 %(n)s 件', n='<b>') }}") == "&lt;b&gt; in total"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
+
+from zhongchuang.web.i18n import lazy_gettext as _l
 
 NEW_PASSWORD_HELP = _l("至少10位，须同时包含字母和数字，不能包含用户名。")
 

@@ -7,7 +7,6 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -25,6 +24,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from zhongchuang.forms.auth import DISTRICT_CHOICES
 from zhongchuang.forms.choices import to_choices as options
 from zhongchuang.models import ROLES
+from zhongchuang.web.i18n import lazy_gettext as _l
 
 ROLE_LABELS = {
     "applicant": _l("申请人"),

@@ -3,13 +3,13 @@ Whether a credit code is valid and unique is the accounts service's answer."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from zhongchuang.forms.choices import to_choices
 from zhongchuang.policy.identity import JIAXING_DISTRICTS
+from zhongchuang.web.i18n import lazy_gettext as _l
 
 DISTRICT_CHOICES = to_choices(
     [("", _l("请选择"))] + [(k, f"{v}（{k}）") for k, v in JIAXING_DISTRICTS.items()]

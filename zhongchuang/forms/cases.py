@@ -12,7 +12,6 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -28,6 +27,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from zhongchuang.forms.fields import build_program_form
 from zhongchuang.services.cases import ActionInput
+from zhongchuang.web.i18n import lazy_gettext as _l
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from zhongchuang.forms.fields import build_program_form
+from zhongchuang.web.i18n import lazy_gettext as _l
 
 
 class ObjectionForm(FlaskForm):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -21,6 +20,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from zhongchuang.forms.choices import QuickSelect
 from zhongchuang.forms.choices import to_choices as options
 from zhongchuang.policy.identity import JIAXING_CITY, JIAXING_DISTRICTS
+from zhongchuang.web.i18n import lazy_gettext as _l
 
 SORT_CHOICES = [
     ("due", _l("到期日（最早在前）")),

@@ -4,7 +4,6 @@ recovery, and an organisation's members and invitations."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
 from zhongchuang.errors import ValidationFailed
@@ -20,6 +19,7 @@ from zhongchuang.forms.account import (
 from zhongchuang.forms.admin import ActionForm
 from zhongchuang.services import members, passwords, profiles
 from zhongchuang.web.auth import apply_field_errors, start_session
+from zhongchuang.web.i18n import gettext as _
 
 bp = Blueprint("account", __name__)
 

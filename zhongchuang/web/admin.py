@@ -24,7 +24,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from zhongchuang.errors import Conflict, NotFound, ValidationFailed
@@ -58,6 +57,7 @@ from zhongchuang.services import (
 from zhongchuang.services.catalogue import load_catalogue_text
 from zhongchuang.services.eligibility import preview_catalogue
 from zhongchuang.web.auth import apply_field_errors
+from zhongchuang.web.i18n import gettext as _
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from zhongchuang.errors import Forbidden, ValidationFailed
@@ -15,6 +14,7 @@ from zhongchuang.forms.cases import draft_form_class
 from zhongchuang.services import cases, catalogue_queries, eligibility, inbox, workspace
 from zhongchuang.services.runtime import today
 from zhongchuang.web.auth import apply_field_errors
+from zhongchuang.web.i18n import gettext as _
 
 bp = Blueprint("applicant", __name__)
 

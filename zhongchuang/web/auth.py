@@ -15,7 +15,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
 from zhongchuang.errors import DomainError, ValidationFailed
@@ -23,6 +22,7 @@ from zhongchuang.extensions import db, limiter
 from zhongchuang.forms.auth import LoginForm, LogoutForm, OrganizationForm, PersonForm
 from zhongchuang.models import User
 from zhongchuang.services import accounts
+from zhongchuang.web.i18n import gettext as _
 
 bp = Blueprint("auth", __name__)
 

@@ -21,7 +21,6 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from zhongchuang.errors import (
@@ -39,6 +38,7 @@ from zhongchuang.services import letters as letter_service
 from zhongchuang.services import pdf as pdf_service
 from zhongchuang.services.runtime import today
 from zhongchuang.web.auth import apply_field_errors
+from zhongchuang.web.i18n import gettext as _
 from zhongchuang.workflow.machine import ACTIONS, action_label, state_label
 
 bp = Blueprint("cases", __name__)

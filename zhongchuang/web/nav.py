@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import url_for
-from flask_babel import gettext as _
+
+from zhongchuang.web.i18n import gettext as _
 
 
 def navigation(user: Any) -> list[dict[str, Any]]:

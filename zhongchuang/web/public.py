@@ -4,7 +4,6 @@ recognised maker spaces. No login needed."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 
 from zhongchuang.errors import DomainError, ValidationFailed
 from zhongchuang.extensions import db, limiter
@@ -13,6 +12,7 @@ from zhongchuang.forms.public import ObjectionForm, self_check_form
 from zhongchuang.services import catalogue_queries, notices
 from zhongchuang.services.runtime import today
 from zhongchuang.web.auth import apply_field_errors
+from zhongchuang.web.i18n import gettext as _
 
 bp = Blueprint("public", __name__)
 

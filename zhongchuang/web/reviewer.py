@@ -26,7 +26,6 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -49,6 +48,7 @@ from zhongchuang.services import cases, experts, exports, queues, review
 from zhongchuang.services import stats as stats_service
 from zhongchuang.web import charts
 from zhongchuang.web.auth import _safe_next, apply_field_errors
+from zhongchuang.web.i18n import gettext as _
 from zhongchuang.web.queue_counts import remember_queue_count
 from zhongchuang.workflow.machine import STATES, action_label, state_label
 

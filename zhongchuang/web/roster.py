@@ -6,12 +6,12 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from zhongchuang.errors import Forbidden, UnsupportedFileType, UploadTooLarge, ValidationFailed
 from zhongchuang.forms.roster import RosterUploadForm
 from zhongchuang.services import roster
+from zhongchuang.web.i18n import gettext as _
 
 bp = Blueprint("roster", __name__)
 
