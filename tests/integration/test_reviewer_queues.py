@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from tests.integration.reviewer_support import World, recognition_case
 from zhongchuang.errors import ValidationFailed
 from zhongchuang.extensions import db
-from zhongchuang.models import Batch
+from zhongchuang.models import Application, Batch
 from zhongchuang.services import batches, cases, queues
 from zhongchuang.services.cases import ActionInput
 from zhongchuang.services.experts import assign_experts
@@ -239,7 +239,7 @@ def test_the_count_tests_each_condition_once(world):
 # --- keyset pagination -----------------------------------------------------------------
 
 
-SORTS = ("due", "-amount", "amount", "number", "-submitted", "submitted")
+SORTS = ("due", "-due", "-amount", "amount", "number", "-submitted", "submitted")
 
 
 def test_keyset_pages_cover_every_case_once_in_order(world, clock):
@@ -247,6 +247,13 @@ def test_keyset_pages_cover_every_case_once_in_order(world, clock):
     for i in range(13):
         clock.set_today(date(2021, 3, 15 + i % 4))  # equal dates and amounts: ties
         made.append(world.submitted(employees=3 + i % 3).id)
+    # Seven cases without a due date (a stage whose time limit is not set): last by due
+    # date, first when descending; pages of five cross from dated to undated (and back)
+    # in the middle of a page and also start inside the undated ones.
+    db.session.execute(
+        sa.update(Application).where(Application.id.in_(made[::2])).values(due_on=None)
+    )
+    db.session.commit()
     everything = {r.case.id: r.case for r in queues.queue_page(world.county, limit=50).rows}
     for sort in SORTS:
         seen: list[int] = []
