@@ -3,6 +3,7 @@ lockout, API tokens. Shared by the pages, the API and the CLI."""
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from dataclasses import dataclass
@@ -349,15 +350,33 @@ def issue_token(user: User) -> tuple[str, datetime]:
     return token, expires
 
 
+# Every signed-in request runs one of these two statements; they are built once (building
+# one, with its eager load of the roles, took longer than the database took to answer it).
+
+
+@functools.cache
+def _session_user_statement() -> sa.Select[tuple[User]]:
+    return (
+        sa.select(User)
+        .options(joinedload(User.role_rows))
+        .where(User.id == sa.bindparam("user_id", type_=sa.Integer))
+    )
+
+
+@functools.cache
+def _token_statement() -> sa.Select[tuple[ApiToken, User]]:
+    return (
+        sa.select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .options(joinedload(User.role_rows))
+        .where(ApiToken.token_hash == sa.bindparam("token_hash", type_=sa.String))
+    )
+
+
 def user_for_token(token: str) -> tuple[User, ApiToken] | None:
     """The active user a live token stands for (with their roles: one statement)."""
     found = (
-        db.session.execute(
-            sa.select(ApiToken, User)
-            .join(User, User.id == ApiToken.user_id)
-            .options(joinedload(User.role_rows))
-            .where(ApiToken.token_hash == token_digest(token))
-        )
+        db.session.execute(_token_statement(), {"token_hash": token_digest(token)})
         .unique()
         .one_or_none()
     )
@@ -374,9 +393,7 @@ def user_for_session(user_id: int, session_token: str) -> User | None:
     changes at logout everywhere, deactivation and password change); with their roles, in
     one statement — every signed-in page asks."""
     user = (
-        db.session.execute(
-            sa.select(User).options(joinedload(User.role_rows)).where(User.id == user_id)
-        )
+        db.session.execute(_session_user_statement(), {"user_id": user_id})
         .unique()
         .scalar_one_or_none()
     )

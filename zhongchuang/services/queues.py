@@ -210,6 +210,12 @@ def _role_scope(user: User, role: str, state: str | None = None) -> sa.ColumnEle
 def scope(user: User, role: str | None = None, state: str | None = None) -> sa.ColumnElement[bool]:
     """The cases waiting for the user (in one of their roles, or in ``role`` only; in
     ``state`` only when given), always within what the user may see."""
+    return _scope(user, visibility_filter(user), role, state)
+
+
+def _scope(
+    user: User, visible: sa.ColumnElement[bool], role: str | None, state: str | None
+) -> sa.ColumnElement[bool]:
     roles = queue_roles(user)
     if role is not None:
         if role not in roles:
@@ -217,7 +223,7 @@ def scope(user: User, role: str | None = None, state: str | None = None) -> sa.C
         roles = [role]
     if not roles:
         return sa.false()
-    return sa.and_(visibility_filter(user), sa.or_(*(_role_scope(user, r, state) for r in roles)))
+    return sa.and_(visible, sa.or_(*(_role_scope(user, r, state) for r in roles)))
 
 
 def conjuncts(*clauses: sa.ColumnElement[bool]) -> list[sa.ColumnElement[bool]]:
@@ -444,8 +450,14 @@ def queue_page(
     sort = sort or DEFAULT_SORT
     key, desc = parse_sort(sort)
     limit = max(1, min(int(limit), MAX_LIMIT))
-    waiting_where = conjuncts(scope(user))
-    where = conjuncts(scope(user, filters.role, filters.state), *_filter_clauses(filters))
+    visible = visibility_filter(user)
+    waiting_where = conjuncts(_scope(user, visible, None, None))
+    page_scope = (
+        waiting_where
+        if filters.role is None and filters.state is None
+        else [_scope(user, visible, filters.role, filters.state)]
+    )
+    where = conjuncts(*page_scope, *_filter_clauses(filters))
     # The page's total and the navigation badge in one statement: the page's cases are a
     # part of all the cases waiting for the user, so the page's count needs only what its
     # conditions add to theirs.
@@ -485,20 +497,10 @@ def queue_page(
     # Expert scores are shown for the cases waiting for their experts; objections can be
     # open only during the public notice (no action leaves ``in_notice`` while one is
     # open, but upholding it). Other rows need neither count: no statement for them.
-    scored = [c.id for c in found if c.state == "county_approved" and c.program.expert_review]
-    scores = _counts_by_case(
-        sa.select(ExpertAssignment.application_id, sa.func.count(ExpertAssignment.score))
-        .where(ExpertAssignment.application_id.in_(scored))
-        .group_by(ExpertAssignment.application_id),
-        scored,
+    scores = _scores_by_case(
+        [c.id for c in found if c.state == "county_approved" and c.program.expert_review]
     )
-    in_notice = [c.id for c in found if c.state == "in_notice"]
-    objections = _counts_by_case(
-        sa.select(Objection.application_id, sa.func.count())
-        .where(Objection.application_id.in_(in_notice), Objection.status == "open")
-        .group_by(Objection.application_id),
-        in_notice,
-    )
+    objections = _open_objections_by_case([c.id for c in found if c.state == "in_notice"])
     t = today()
     actor = _actor(user)
     rows = []
@@ -542,9 +544,27 @@ def _working_days_between(start: date, end: date) -> int:
     return wcal.working_days_between(start, end)
 
 
-def _counts_by_case(stmt: sa.Select[Any], ids: list[int]) -> dict[int, int]:
+def _scores_by_case(ids: list[int]) -> dict[int, int]:
     if not ids:
         return {}
+    return _counts(
+        sa.select(ExpertAssignment.application_id, sa.func.count(ExpertAssignment.score))
+        .where(ExpertAssignment.application_id.in_(ids))
+        .group_by(ExpertAssignment.application_id)
+    )
+
+
+def _open_objections_by_case(ids: list[int]) -> dict[int, int]:
+    if not ids:
+        return {}
+    return _counts(
+        sa.select(Objection.application_id, sa.func.count())
+        .where(Objection.application_id.in_(ids), Objection.status == "open")
+        .group_by(Objection.application_id)
+    )
+
+
+def _counts(stmt: sa.Select[Any]) -> dict[int, int]:
     return {int(a): int(n) for a, n in db.session.execute(stmt).all()}
 
 
