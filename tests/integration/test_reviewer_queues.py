@@ -236,6 +236,22 @@ def test_the_count_tests_each_condition_once(world):
         assert statement.count("applications.state =") <= 1, statement
 
 
+def test_a_reviewer_moved_to_another_district_sees_that_district_at_once(world):
+    """A queue's statements are kept per process by who asks and the filters: a change of
+    district (or roles) is a different queue, not the one kept."""
+    from zhongchuang.services import accounts
+
+    mine = world.submitted(district="330411")
+    theirs = world.submitted(district="330402")
+    assert ids(queues.queue_page(world.county)) == [mine.id]
+    accounts.set_user_roles(world.county, ["county_reviewer"], "330402", by=world.admin)
+    page = queues.queue_page(world.county)
+    assert ids(page) == [theirs.id]
+    assert page.waiting == 1
+    accounts.set_user_roles(world.county, ["city_reviewer"], "", by=world.admin)
+    assert ids(queues.queue_page(world.county)) == []  # nothing at the city's stages yet
+
+
 # --- keyset pagination -----------------------------------------------------------------
 
 
