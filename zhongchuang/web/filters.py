@@ -13,7 +13,7 @@ from zhongchuang.clock import SHANGHAI
 def money(value: Decimal | str | None) -> str:
     if value is None or value == "":
         return "—"
-    return f"{Decimal(str(value)):,.2f}"
+    return f"{value if isinstance(value, Decimal) else Decimal(str(value)):,.2f}"
 
 
 def local_dt(value: datetime | None) -> str:
