@@ -285,6 +285,7 @@ def amount_expr() -> sa.ColumnElement[Any]:
     )
 
 
+@functools.cache
 def _sort_expr(key: str) -> sa.ColumnElement[Any]:
     if key == "due":
         return sa.func.coalesce(Application.due_on, sa.literal(_FAR_FUTURE, sa.Date))
@@ -401,6 +402,7 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
     return raw, case_id
 
 
+@functools.cache
 def _due_order(desc: bool) -> tuple[sa.ColumnElement[Any], ...]:
     """By due date as ``COALESCE(due_on, far future)`` orders (no due date last, or first
     when descending), on the plain column, so that the queue index gives the order."""
@@ -508,7 +510,12 @@ def queue_page(
     key, desc = parse_sort(sort)
     limit = max(1, min(int(limit), MAX_LIMIT))
     statements = _statements(user, filters)
-    total, waiting = db.session.execute(statements.count).one()
+    # Plain rows, read through the session's connection (after what the session holds is
+    # flushed, as the session's own execute does): no ORM objects are made here, and the
+    # ORM's result machinery cost a fifth of each statement.
+    db.session.flush()
+    conn = db.session.connection()
+    total, waiting = conn.execute(statements.count).one()
 
     expr = _sort_expr(key)
     stmt = statements.rows
@@ -528,8 +535,7 @@ def queue_page(
         part = stmt if condition is None else stmt.where(condition)
         part = part.order_by(*order).limit(limit + 1 - len(found))
         found += [
-            QueueCase(*r[:-2], program=QueueProgram(r[-2], bool(r[-1])))
-            for r in db.session.execute(part)
+            QueueCase(*r[:-2], program=QueueProgram(r[-2], bool(r[-1]))) for r in conn.execute(part)
         ]
         if len(found) > limit:
             break
@@ -607,7 +613,7 @@ def _open_objections_by_case(ids: list[int]) -> dict[int, int]:
 
 
 def _counts(stmt: sa.Select[Any]) -> dict[int, int]:
-    return {int(a): int(n) for a, n in db.session.execute(stmt).all()}
+    return {int(a): int(n) for a, n in db.session.connection().execute(stmt).all()}
 
 
 def _actor(user: User) -> Actor:
