@@ -265,14 +265,15 @@ def _comparison_key(clause: Any) -> tuple[Any, ...] | None:
 
 
 def waiting_count(user: User) -> int:
-    """How many cases wait for the user (the navigation badge): one COUNT query."""
+    """How many cases wait for the user (the navigation badge): one COUNT query, kept
+    built with the user's queue (:func:`_statements`)."""
     if not getattr(user, "is_authenticated", False) or not queue_roles(user):
         return 0
-    return int(
-        db.session.execute(
-            sa.select(sa.func.count()).select_from(Application).where(scope(user))
-        ).scalar_one()
+    db.session.flush()
+    _everything, waiting = (
+        db.session.connection().execute(_statements(user, QueueFilters()).count).one()
     )
+    return int(waiting)
 
 
 # --- filters and sorting ---------------------------------------------------------------

@@ -4,6 +4,7 @@ objection rulings, and what the staff see on a case page (the staff panel)."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -434,21 +435,7 @@ def _expert_part(
 def duplicate_hints(case: Application, limit: int = 20) -> list[DuplicateHint]:
     """Other cases claiming the same benefit for the same subject (any period), and other
     open cases of the same applicant in the same program."""
-    mine = (
-        sa.select(BenefitClaim.benefit, BenefitClaim.subject)
-        .where(BenefitClaim.application_id == case.id)
-        .distinct()
-        .subquery()
-    )
-    other = aliased(BenefitClaim)
-    rows = db.session.execute(
-        sa.select(Application.number, Application.state, other.period)
-        .join(mine, sa.and_(other.benefit == mine.c.benefit, other.subject == mine.c.subject))
-        .join(Application, Application.id == other.application_id)
-        .where(other.application_id != case.id, other.active)
-        .order_by(Application.number, other.period)
-        .limit(limit)
-    ).all()
+    rows = db.session.execute(_same_benefit_statement(), {"case_id": case.id, "limit": limit})
     hints = [
         DuplicateHint(
             number=n,
@@ -456,30 +443,62 @@ def duplicate_hints(case: Application, limit: int = 20) -> list[DuplicateHint]:
             period=None if p == "once" else p,
             note="同一人员或企业在其他申报中申领同类补助",
         )
-        for n, s, p in rows
+        for n, s, p in rows.all()
     ]
-    owner = (
-        Application.organization_id == case.organization_id
+    owner, owner_id = (
+        ("organization_id", case.organization_id)
         if case.organization_id is not None
-        else Application.person_id == case.person_id
+        else ("person_id", case.person_id)
         if case.person_id is not None
-        else Application.applicant_user_id == case.applicant_user_id
+        else ("applicant_user_id", case.applicant_user_id)
     )
-    for n, s in db.session.execute(
-        sa.select(Application.number, Application.state)
-        .where(
-            owner,
-            Application.program_id == case.program_id,
-            Application.id != case.id,
-            Application.state.not_in((*FINAL_STATES, "draft")),
-        )
-        .order_by(Application.number)
-        .limit(limit)
-    ).all():
+    params = {"owner": owner_id, "program_id": case.program_id, "case_id": case.id, "limit": limit}
+    for n, s in db.session.execute(_same_owner_statement(owner), params).all():
         hints.append(
             DuplicateHint(number=n, state=s, period=None, note="同一申请人同一事项的其他在办申报")
         )
     return hints
+
+
+# Every staff case page asks both; they are built once (building them took longer than
+# the database took to answer).
+
+
+@functools.cache
+def _same_benefit_statement() -> sa.Select[Any]:
+    case_id = sa.bindparam("case_id", type_=sa.Integer)
+    mine = (
+        sa.select(BenefitClaim.benefit, BenefitClaim.subject)
+        .where(BenefitClaim.application_id == case_id)
+        .distinct()
+        .subquery()
+    )
+    other = aliased(BenefitClaim)
+    return (
+        sa.select(Application.number, Application.state, other.period)
+        .join(mine, sa.and_(other.benefit == mine.c.benefit, other.subject == mine.c.subject))
+        .join(Application, Application.id == other.application_id)
+        .where(other.application_id != case_id, other.active)
+        .order_by(Application.number, other.period)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+    )
+
+
+@functools.cache
+def _same_owner_statement(owner: str) -> sa.Select[Any]:
+    """Open cases in the program of the same organisation, person or (neither known)
+    applicant account: ``owner`` names the column."""
+    return (
+        sa.select(Application.number, Application.state)
+        .where(
+            getattr(Application, owner) == sa.bindparam("owner", type_=sa.Integer),
+            Application.program_id == sa.bindparam("program_id", type_=sa.Integer),
+            Application.id != sa.bindparam("case_id", type_=sa.Integer),
+            Application.state.not_in((*FINAL_STATES, "draft")),
+        )
+        .order_by(Application.number)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+    )
 
 
 def roster_overview(case: Application, limit: int = 100) -> RosterOverview | None:
