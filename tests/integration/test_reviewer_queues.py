@@ -207,6 +207,7 @@ def test_a_query_string_seen_before_is_read_alike_and_still_refuses_a_bad_cursor
     html = resp.get_data(as_text=True)
     assert resp.status_code == 422
     assert "翻页参数无效" in html
+    assert "Cursor" not in html  # the hidden field's name is no label for a reviewer
     assert 'value="5000"' in html
     # And the query string still answers as before afterwards.
     assert b.number in client.get(url).get_data(as_text=True)
