@@ -52,6 +52,7 @@ from bench.common import (
     server_env,
 )
 from zhongchuang.workflow.audit import GENESIS
+from zhongchuang.workflow.machine import STATES
 from zhongchuang.workflow.stays import NOT_A_STAGE, Stay
 
 TODAY = date.fromisoformat(BENCH_TODAY)
@@ -115,19 +116,9 @@ RECENT_MEAN_DAYS = {
     "returned": 10,
     "draft": 20,
 }
-ACTIVE_CLAIM_STATES = frozenset(
-    {
-        "submitted",
-        "returned",
-        "accepted",
-        "county_approved",
-        "expert_reviewed",
-        "city_approved",
-        "in_notice",
-        "approved",
-        "disbursed",
-    }
-)
+#: The states whose cases hold their benefit claims: claims are made on submit and released
+#: when a case is rejected or withdrawn (services.cases.act).
+ACTIVE_CLAIM_STATES = frozenset(STATES) - {"draft", "rejected", "withdrawn"}
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"  # noqa: E501
 GIVEN = "伟芳娜秀敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂英华玉萍红娥玲飞鹏辉建国海波宁晨晓雨欣怡浩然子轩梓涵一诺宇航佳琪思远"  # noqa: E501
 SCHOOLS = ("嘉兴学院", "嘉兴南湖学院", "浙江大学", "浙江工业大学", "杭州电子科技大学", "宁波大学")

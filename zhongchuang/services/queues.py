@@ -31,7 +31,7 @@ from zhongchuang.errors import ValidationFailed
 from zhongchuang.extensions import db
 from zhongchuang.models import Application, Batch, ExpertAssignment, Objection, Program, User
 from zhongchuang.services.cases import visibility_filter
-from zhongchuang.services.runtime import today
+from zhongchuang.services.runtime import ProcessCache, today
 from zhongchuang.workflow import calendar as wcal
 from zhongchuang.workflow.guards import Actor, CaseFacts, can_act
 from zhongchuang.workflow.machine import actions_from
@@ -207,15 +207,11 @@ def _role_scope(user: User, role: str, state: str | None = None) -> sa.ColumnEle
     return _in_states(states)
 
 
-def scope(user: User, role: str | None = None, state: str | None = None) -> sa.ColumnElement[bool]:
-    """The cases waiting for the user (in one of their roles, or in ``role`` only; in
-    ``state`` only when given), always within what the user may see."""
-    return _scope(user, visibility_filter(user), role, state)
-
-
 def _scope(
     user: User, visible: sa.ColumnElement[bool], role: str | None, state: str | None
 ) -> sa.ColumnElement[bool]:
+    """The cases waiting for the user (in one of their roles, or in ``role`` only; in
+    ``state`` only when given), within ``visible``: what the user may see."""
     roles = queue_roles(user)
     if role is not None:
         if role not in roles:
@@ -269,11 +265,16 @@ def waiting_count(user: User) -> int:
     built with the user's queue (:func:`_statements`)."""
     if not getattr(user, "is_authenticated", False) or not queue_roles(user):
         return 0
-    db.session.flush()
-    _everything, waiting = (
-        db.session.connection().execute(_statements(user, QueueFilters()).count).one()
-    )
+    _everything, waiting = _connection().execute(_statements(user, QueueFilters()).count).one()
     return int(waiting)
+
+
+def _connection() -> sa.Connection:
+    """The session's connection, for statements read as plain rows (no ORM objects are
+    made from them; the ORM's result machinery cost a fifth of each statement), after what
+    the session holds is flushed, as the session's own execute does."""
+    db.session.flush()
+    return db.session.connection()
 
 
 # --- filters and sorting ---------------------------------------------------------------
@@ -452,8 +453,7 @@ class _Statements:
 #: and the queue's scope read), the filters, and today's date for "overdue only". Building
 #: the two dozen conditions of a page took a tenth of its time; they are the same for every
 #: page a reviewer turns.
-_STATEMENTS: dict[tuple[Any, ...], _Statements] = {}
-_STATEMENTS_MAX = 1024
+_STATEMENTS: ProcessCache[tuple[Any, ...], _Statements] = ProcessCache(most=1024)
 
 
 def _statements(user: User, filters: QueueFilters) -> _Statements:
@@ -466,13 +466,7 @@ def _statements(user: User, filters: QueueFilters) -> _Statements:
         filters,
         today() if filters.overdue else None,
     )
-    found = _STATEMENTS.get(key)
-    if found is None:
-        found = _build_statements(user, filters)
-        if len(_STATEMENTS) >= _STATEMENTS_MAX:
-            _STATEMENTS.clear()
-        _STATEMENTS[key] = found
-    return found
+    return _STATEMENTS.get(key, lambda: _build_statements(user, filters))
 
 
 def _build_statements(user: User, filters: QueueFilters) -> _Statements:
@@ -511,11 +505,7 @@ def queue_page(
     key, desc = parse_sort(sort)
     limit = max(1, min(int(limit), MAX_LIMIT))
     statements = _statements(user, filters)
-    # Plain rows, read through the session's connection (after what the session holds is
-    # flushed, as the session's own execute does): no ORM objects are made here, and the
-    # ORM's result machinery cost a fifth of each statement.
-    db.session.flush()
-    conn = db.session.connection()
+    conn = _connection()
     total, waiting = conn.execute(statements.count).one()
 
     expr = _sort_expr(key)
@@ -524,7 +514,7 @@ def queue_page(
     if cursor:
         value, after_id = decode_cursor(cursor, sort)
         if key == "due":
-            segments = list(_after_due(value, after_id, desc))
+            segments = [*_after_due(value, after_id, desc)]
         else:
             segments = [_after(expr, value, after_id, desc)]
     if key == "due":
@@ -614,7 +604,7 @@ def _open_objections_by_case(ids: list[int]) -> dict[int, int]:
 
 
 def _counts(stmt: sa.Select[Any]) -> dict[int, int]:
-    return {int(a): int(n) for a, n in db.session.connection().execute(stmt).all()}
+    return {int(a): int(n) for a, n in _connection().execute(stmt).all()}
 
 
 def _actor(user: User) -> Actor:

@@ -44,9 +44,10 @@ from zhongchuang.forms.reviewer import (
     district_choices,
     options,
 )
-from zhongchuang.policy.identity import district_name
+from zhongchuang.policy.identity import JIAXING_CITY, JIAXING_DISTRICTS, district_name
 from zhongchuang.services import cases, experts, exports, queues, review
 from zhongchuang.services import stats as stats_service
+from zhongchuang.services.runtime import ProcessCache
 from zhongchuang.web import charts
 from zhongchuang.web.auth import _safe_next, apply_field_errors
 from zhongchuang.web.i18n import gettext as _
@@ -171,8 +172,7 @@ class _ParsedQuery:
 #: Parsing the query through WTForms and rendering its form (some seventy options) cost
 #: more than the rest of the page's head, and most requests repeat one of a few query
 #: strings. A query string with errors is parsed afresh each time, its messages shown.
-_PARSED: dict[tuple[Any, ...], _ParsedQuery] = {}
-_PARSED_MAX = 256
+_PARSED: ProcessCache[tuple[Any, ...], _ParsedQuery] = ProcessCache(most=256)
 
 
 def _query_key(
@@ -187,12 +187,6 @@ def _query_key(
         tuple(item for item in request.args.items(multi=True) if item[0] != "cursor"),
         choices,
     )
-
-
-def _remember_query(key: tuple[Any, ...], parsed: _ParsedQuery) -> None:
-    if len(_PARSED) >= _PARSED_MAX:
-        _PARSED.clear()
-    _PARSED[key] = parsed
 
 
 def _filters_html(form: QueueFilterForm, roles: list[str], role: str | None) -> Markup:
@@ -215,13 +209,16 @@ def _batch_action_select() -> Markup:
 
 
 class _DistrictNames(dict[str, str]):
-    """``district_name`` for a template's rows as a subscript (a call per row costs more)."""
+    """``district_name`` for a template's rows as a subscript (a call per row costs more):
+    the city's codes looked up, any other code named by ``district_name`` as it comes."""
 
     def __missing__(self, code: str) -> str:
         return district_name(code)
 
 
-DISTRICT_NAMES: Final = _DistrictNames()
+DISTRICT_NAMES: Final = _DistrictNames(
+    {code: district_name(code) for code in (*JIAXING_DISTRICTS, JIAXING_CITY)}
+)
 
 
 def _row_texts() -> dict[str, str]:
@@ -271,7 +268,7 @@ def queue():  # noqa: ANN201
     # Templates being edited (auto reload) are rendered afresh: nothing is remembered.
     remember = not current_app.jinja_env.auto_reload
     key = _query_key(roles, role, choices)
-    parsed = _PARSED.get(key) if remember else None
+    parsed = _PARSED.find(key) if remember else None
     form: QueueFilterForm | None = None
     page = None
     status = 200
@@ -301,7 +298,7 @@ def queue():  # noqa: ANN201
     else:
         filters_html = _filters_html(form, roles, role)
         if remember and not form.errors:
-            _remember_query(key, _ParsedQuery(filters, sort, filters_html))
+            _PARSED.keep(key, _ParsedQuery(filters, sort, filters_html))
     args = {k: v for k, v in request.args.items() if k != "cursor"}
     next_url = (
         url_for(".queue", **args, cursor=page.next_cursor) if page and page.next_cursor else None
