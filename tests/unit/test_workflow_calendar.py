@@ -19,6 +19,7 @@ from zhongchuang.workflow.calendar import (
     is_working_day,
     next_working_day_on_or_after,
     notice_period,
+    subtract_working_days,
     working_days_between,
 )
 
@@ -62,6 +63,21 @@ def test_add_working_days() -> None:
     assert add_working_days(date(2019, 9, 27), 4) == date(2019, 10, 9)
     with pytest.raises(ValueError, match="negative"):
         add_working_days(date(2021, 3, 15), -1)
+
+
+def test_subtract_working_days() -> None:
+    assert subtract_working_days(date(2021, 3, 15), 0) == date(2021, 3, 15)
+    assert subtract_working_days(date(2021, 3, 15), 1) == date(2021, 3, 12)  # Mon → Fri
+    # Back over 国庆: 10-09 is the 4th working day after 09-27 (and 09-29 is a 调休 Sunday).
+    assert subtract_working_days(date(2019, 10, 9), 4) == date(2019, 9, 27)
+    with pytest.raises(ValueError, match="negative"):
+        subtract_working_days(date(2021, 3, 15), -1)
+
+
+@given(st.dates(date(2015, 1, 1), date(2022, 12, 31)), st.integers(0, 60))
+def test_subtract_undoes_add_from_a_working_day(day: date, n: int) -> None:
+    start = next_working_day_on_or_after(day)
+    assert subtract_working_days(add_working_days(start, n), n) == start
 
 
 def test_due_date_and_overdue() -> None:

@@ -82,6 +82,20 @@ def add_working_days(start: date, n: int) -> date:
     return day
 
 
+def subtract_working_days(end: date, n: int) -> date:
+    """The ``n``-th working day before ``end`` (``end`` itself not counted; n=0: end)."""
+    if n < 0:
+        raise ValueError("n must not be negative")
+    day = end
+    for _ in range(n):
+        day -= _ONE_DAY
+        for _gap in range(_MAX_GAP):
+            if is_working_day(day):
+                break
+            day -= _ONE_DAY
+    return day
+
+
 def notice_period(published_on: date, working_days: int) -> NoticePeriod:
     """公示期 per DOMAIN.md: starts on the publication day if it is a working day, else the
     next one; ends on the ``working_days``-th working day, counting the first as one."""
