@@ -654,6 +654,25 @@ def _check_program(
     articles: set[str],
     problems: _Problems,
 ) -> None:
+    """Every semantic check of one program, in file order, adding to ``problems``."""
+    _check_program_sources(program, loc, catalogue, articles, problems)
+    _check_program_applicants(program, loc, problems)
+    _check_program_fields(program, loc, problems)
+    _check_program_attachments(program, loc, problems)
+    param_names = _check_program_parameters(program, loc, catalogue, articles, problems)
+    _check_program_rules(program, loc, articles, param_names, problems)
+    _check_program_amount(program, loc, param_names, problems)
+    _check_program_time_limits(program, loc, catalogue, param_names, problems)
+
+
+def _check_program_sources(
+    program: ProgramSpec,
+    loc: str,
+    catalogue: Catalogue,
+    articles: set[str],
+    problems: _Problems,
+) -> None:
+    """Cited articles and documents exist; ``expert_review`` matches the workflow."""
     for j, path in enumerate(program.articles):
         if path not in articles:
             problems.add(f"{loc}.articles[{j}]", f"条款 {path} 不存在", f"no article {path}")
@@ -671,6 +690,10 @@ def _check_program(
             "有专家评审的事项须使用 expert 流程，反之使用 standard",
             "expert_review and workflow disagree",
         )
+
+
+def _check_program_applicants(program: ProgramSpec, loc: str, problems: _Problems) -> None:
+    """A person applicant is not limited by organisation kind or size."""
     for j, applicant in enumerate(program.applicant_kinds):
         if applicant.kind == "person" and (applicant.org_kinds or applicant.enterprise_sizes):
             problems.add(
@@ -678,33 +701,61 @@ def _check_program(
                 "个人申请人不能限定单位类别或规模",
                 "a person has no org kind or size",
             )
+
+
+def _check_program_fields(program: ProgramSpec, loc: str, problems: _Problems) -> None:
+    """Field names are unique, and each field's choices and bounds fit its type."""
     seen_fields: set[str] = set()
     for j, field in enumerate(program.fields):
         floc = f"{loc}.fields[{j}]"
         if field.name in seen_fields:
             problems.add(f"{floc}.name", f"字段名 {field.name} 重复", "duplicate field name")
         seen_fields.add(field.name)
-        if field.type == "enum":
-            values = [c.value for c in field.choices or ()]
-            if not values:
-                problems.add(f"{floc}.choices", "枚举字段须列出可选值", "an enum needs choices")
-            elif len(set(values)) != len(values):
-                problems.add(f"{floc}.choices", "可选值重复", "duplicate choices")
-        elif field.choices is not None:
-            problems.add(f"{floc}.choices", "只有枚举字段可以有可选值", "only enum has choices")
-        if field.type not in NUMERIC_TYPES:
-            for bound in ("min", "max"):
-                if getattr(field, bound) is not None:
-                    problems.add(
-                        f"{floc}.{bound}", "只有数值字段可以设上下限", "only numbers have bounds"
-                    )
-        elif field.min is not None and field.max is not None and field.min > field.max:
-            problems.add(f"{floc}.max", "上限小于下限", "max is below min")
+        _check_field_choices(field, floc, problems)
+        _check_field_bounds(field, floc, problems)
+
+
+def _check_field_choices(field: FieldSpec, floc: str, problems: _Problems) -> None:
+    """An enum lists distinct choices; no other type has choices."""
+    if field.type == "enum":
+        values = [c.value for c in field.choices or ()]
+        if not values:
+            problems.add(f"{floc}.choices", "枚举字段须列出可选值", "an enum needs choices")
+        elif len(set(values)) != len(values):
+            problems.add(f"{floc}.choices", "可选值重复", "duplicate choices")
+    elif field.choices is not None:
+        problems.add(f"{floc}.choices", "只有枚举字段可以有可选值", "only enum has choices")
+
+
+def _check_field_bounds(field: FieldSpec, floc: str, problems: _Problems) -> None:
+    """Only numeric fields have ``min``/``max``, and ``min`` is not above ``max``."""
+    if field.type not in NUMERIC_TYPES:
+        for bound in ("min", "max"):
+            if getattr(field, bound) is not None:
+                problems.add(
+                    f"{floc}.{bound}", "只有数值字段可以设上下限", "only numbers have bounds"
+                )
+    elif field.min is not None and field.max is not None and field.min > field.max:
+        problems.add(f"{floc}.max", "上限小于下限", "max is below min")
+
+
+def _check_program_attachments(program: ProgramSpec, loc: str, problems: _Problems) -> None:
+    """Each attachment kind is listed once."""
     kinds = [a.kind for a in program.attachments]
     for j, kind in enumerate(kinds):
         if kinds.index(kind) != j:
             problems.add(f"{loc}.attachments[{j}].kind", f"附件类别 {kind} 重复", "duplicate kind")
 
+
+def _check_program_parameters(
+    program: ProgramSpec,
+    loc: str,
+    catalogue: Catalogue,
+    articles: set[str],
+    problems: _Problems,
+) -> set[str]:
+    """The program's own parameters, none named like a policy-wide one; returns the
+    names of every parameter the program may use (policy-wide and its own)."""
     shared = {p.name for p in catalogue.parameters}
     _check_parameters(program.parameters, f"{loc}.parameters", articles, problems)
     for j, spec in enumerate(program.parameters):
@@ -714,9 +765,17 @@ def _check_program(
                 f"参数 {spec.name} 与全局参数重名",
                 f"{spec.name} is already a policy-wide parameter",
             )
-    param_names = shared | {p.name for p in program.parameters}
-    units = {p.name: p.unit for p in (*catalogue.parameters, *program.parameters)}
+    return shared | {p.name for p in program.parameters}
 
+
+def _check_program_rules(
+    program: ProgramSpec,
+    loc: str,
+    articles: set[str],
+    param_names: set[str],
+    problems: _Problems,
+) -> None:
+    """Rule ids are unique, each rule is well formed, and an applicant_kind rule exists."""
     ids = [r.id for r in program.rules]
     for j, rule in enumerate(program.rules):
         rloc = f"{loc}.rules[{j}]"
@@ -728,6 +787,11 @@ def _check_program(
             f"{loc}.rules", "须有一条 applicant_kind 规则", "an applicant_kind rule is required"
         )
 
+
+def _check_program_amount(
+    program: ProgramSpec, loc: str, param_names: set[str], problems: _Problems
+) -> None:
+    """The amount kind is known and its arguments fit; roster programs use roster_sum."""
     amount_kind: AmountKind | None = AMOUNT_KINDS.get(program.amount.kind)
     if amount_kind is None:
         problems.add(
@@ -753,6 +817,16 @@ def _check_program(
             "roster programs, and only they, use amount roster_sum",
         )
 
+
+def _check_program_time_limits(
+    program: ProgramSpec,
+    loc: str,
+    catalogue: Catalogue,
+    param_names: set[str],
+    problems: _Problems,
+) -> None:
+    """办理时限: one per waiting state of the workflow, each a working-days parameter."""
+    units = {p.name: p.unit for p in (*catalogue.parameters, *program.parameters)}
     waiting = set(program.waiting_states)
     for state, name in program.time_limits.items():
         tloc = f"{loc}.time_limits.{state}"

@@ -237,6 +237,19 @@ def check_roster_row(
     max_months = _param(params, "max_months")
     reasons: list[str] = []
 
+    id_number = _check_person(row, reasons)
+    dates = _row_dates(row, reasons)
+    reasons += _hiring_year_reasons(dates.graduated, dates.start, window)
+    reasons += _contract_reasons(dates.start, dates.end, min_contract)
+    reasons += _month_reasons(dates, claim_start, claim_end)
+    reasons += _amount_reasons(row)
+    reasons += _history_reasons(id_number, dates.month, history, max_months)
+    return reasons
+
+
+def _check_person(row: RosterRow, reasons: list[str]) -> str | None:
+    """Name, identity number and school present, texts not too long (appending the
+    reasons); the row's valid identity number, ``None`` when blank or invalid."""
     if is_blank(row.name):
         reasons.append("姓名为空。")
     id_number: str | None = None
@@ -253,7 +266,22 @@ def check_roster_row(
         value = getattr(row, name)
         if not is_blank(value) and len(str(value).strip()) > limit:
             reasons.append(f"{ROSTER_FIELDS[name]}过长（不超过{limit}个字）。")
+    return id_number
 
+
+@dataclass(frozen=True)
+class _RowDates:
+    """The dates of a row, each ``None`` when blank or unreadable (``end`` also when the
+    contract has no fixed term)."""
+
+    graduated: date | None
+    start: date | None
+    end: date | None
+    month: date | None
+
+
+def _row_dates(row: RosterRow, reasons: list[str]) -> _RowDates:
+    """Parse the row's dates in column order, appending a reason for each bad one."""
     graduated = _parsed(row.graduation_date, _date_or_month, "毕业时间", reasons)
     start = _parsed(row.contract_start, parse_date, "劳动合同起始", reasons)
     end: date | None = None
@@ -263,43 +291,75 @@ def check_roster_row(
     if not open_ended:
         end = _parsed(row.contract_end, parse_date, "劳动合同终止", reasons)
     month = _parsed(row.month, parse_month, "补贴月份", reasons)
+    return _RowDates(graduated=graduated, start=start, end=end, month=month)
 
-    if graduated and start:
-        last_year = graduated.year + window - 1
-        if not graduated.year <= start.year <= last_year:
-            reasons.append(
-                f"非毕业年度招用：{graduated.year}年毕业，劳动合同自{start.isoformat()}起"
-                f"（须于{graduated.year}年内招用）。"
-                if window == 1
-                else f"非毕业年度招用：须于{graduated.year}至{last_year}年内招用。"
-            )
-    if start and end:
-        if end < start:
-            reasons.append("劳动合同终止日早于起始日。")
-        else:
-            length = months_between(start, end + timedelta(days=1))
-            if length < min_contract:
-                reasons.append(f"劳动合同期限{length}个月，不足{min_contract}个月。")
-    if month:
-        if not claim_start <= month <= claim_end:
-            reasons.append(
-                f"补贴月份{format_month(month)}不在申请期间{format_month(claim_start)}至"
-                f"{format_month(claim_end)}内。"
-            )
-        if start and (month < start.replace(day=1) or (end and month > end.replace(day=1))):
-            reasons.append(f"补贴月份{format_month(month)}不在劳动合同期内。")
+
+def _hiring_year_reasons(graduated: date | None, start: date | None, window: int) -> list[str]:
+    """毕业年度招用: the contract starts within ``window`` years from graduation."""
+    if not (graduated and start):
+        return []
+    last_year = graduated.year + window - 1
+    if graduated.year <= start.year <= last_year:
+        return []
+    return [
+        f"非毕业年度招用：{graduated.year}年毕业，劳动合同自{start.isoformat()}起"
+        f"（须于{graduated.year}年内招用）。"
+        if window == 1
+        else f"非毕业年度招用：须于{graduated.year}至{last_year}年内招用。"
+    ]
+
+
+def _contract_reasons(start: date | None, end: date | None, min_contract: int) -> list[str]:
+    """劳动合同期限: the end not before the start, and at least ``min_contract`` months."""
+    if not (start and end):
+        return []
+    if end < start:
+        return ["劳动合同终止日早于起始日。"]
+    length = months_between(start, end + timedelta(days=1))
+    if length < min_contract:
+        return [f"劳动合同期限{length}个月，不足{min_contract}个月。"]
+    return []
+
+
+def _month_reasons(dates: _RowDates, claim_start: date, claim_end: date) -> list[str]:
+    """补贴月份: inside the claim period and inside the contract."""
+    month, start, end = dates.month, dates.start, dates.end
+    if not month:
+        return []
+    reasons: list[str] = []
+    if not claim_start <= month <= claim_end:
+        reasons.append(
+            f"补贴月份{format_month(month)}不在申请期间{format_month(claim_start)}至"
+            f"{format_month(claim_end)}内。"
+        )
+    if start and (month < start.replace(day=1) or (end and month > end.replace(day=1))):
+        reasons.append(f"补贴月份{format_month(month)}不在劳动合同期内。")
+    return reasons
+
+
+def _amount_reasons(row: RosterRow) -> list[str]:
+    """Employer amounts: each present, numeric, not negative and plausible."""
+    reasons: list[str] = []
     for name in AMOUNT_FIELDS:
         try:
             _amount(name, getattr(row, name))
         except ValueError as exc:
             reasons.append(str(exc))
-    if id_number and month:
-        claimed = history.months_for(id_number)
-        if month in claimed:
-            reasons.append(f"该人员{format_month(month)}已享受过社保补贴，同一人同一月份不得重复。")
-        elif len(claimed) >= max_months:
-            reasons.append(f"该人员已累计补贴{len(claimed)}个月，达到上限{max_months}个月。")
     return reasons
+
+
+def _history_reasons(
+    id_number: str | None, month: date | None, history: RosterHistory, max_months: int
+) -> list[str]:
+    """The same person-month never twice, and at most ``max_months`` months per person."""
+    if not (id_number and month):
+        return []
+    claimed = history.months_for(id_number)
+    if month in claimed:
+        return [f"该人员{format_month(month)}已享受过社保补贴，同一人同一月份不得重复。"]
+    if len(claimed) >= max_months:
+        return [f"该人员已累计补贴{len(claimed)}个月，达到上限{max_months}个月。"]
+    return []
 
 
 def _parsed(

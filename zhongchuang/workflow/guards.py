@@ -10,7 +10,7 @@ reported together. Plain values in and out: no Flask, no models.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -196,85 +196,105 @@ def check(
         today = req.today
     label = action_label(action)
 
-    # 1. role (角色)
-    if actor.is_system:
-        if not _is_system_action(action):
-            return Decision(
-                False,
-                [
-                    _fail(
-                        "forbidden",
-                        "role",
-                        f"系统不能自动执行“{label}”。",
-                        f"The system cannot perform {action!r}.",
-                    )
-                ],
-            )
-        granting: frozenset[str] = frozenset()
-    else:
-        granting = actor.roles & _any_roles(action)
-        if not granting:
-            return Decision(
-                False,
-                [
-                    _fail(
-                        "forbidden",
-                        "role",
-                        f"您的角色无权执行“{label}”。",
-                        f"Your role may not perform {action!r}.",
-                    )
-                ],
-            )
-
-    # 2. jurisdiction (管辖): the case is mapped to "not found" for outsiders
-    if granting and not any(_in_jurisdiction(role, actor, case) for role in granting):
-        return Decision(
-            False,
-            [
-                _fail(
-                    "not_found",
-                    "jurisdiction",
-                    "未找到该案件，或您无权查看。",
-                    "No such case, or you may not see it.",
-                )
-            ],
-        )
+    # 1. role (角色) and 2. jurisdiction (管辖)
+    granting = _granting_roles(action, actor)
+    refusal = _role_refusal(action, actor, granting, label) or _jurisdiction_refusal(
+        actor, case, granting
+    )
+    if refusal is not None:
+        return Decision(False, [refusal])
 
     # 3. state (状态)
     workflow = get_workflow(case.workflow_id)
     spec = workflow.actions.get(action)
     if spec is None or case.state not in spec.sources:
-        return Decision(
-            False,
-            [
-                _fail(
-                    "invalid_transition",
-                    "state",
-                    f"案件当前状态为“{state_label(case.state)}”，不能执行“{label}”。",
-                    f"{action!r} is not possible in state {case.state!r}"
-                    f" of workflow {workflow.id!r}.",
-                )
-            ],
-        )
+        return Decision(False, [_state_refusal(action, case, workflow.id, label)])
 
     # 4. version (版本)
-    if req is not None and req.version is not None and req.version != case.version:
-        return Decision(
-            False,
-            [
-                _fail(
-                    "version_conflict",
-                    "version",
-                    f"该案件已被他人更新（您的版本 {req.version}，当前版本 {case.version}），"
-                    "请刷新后重试。",
-                    f"The case has changed (version {req.version}, now {case.version}).",
-                )
-            ],
-        )
+    refusal = _version_refusal(case, req)
+    if refusal is not None:
+        return Decision(False, [refusal])
 
     # 5. guards (条件)
     failures = _guards(spec, actor, case, req, today)
     return Decision(not failures, failures)
+
+
+def _granting_roles(action: str, actor: Actor) -> frozenset[str]:
+    """The actor's roles that grant ``action`` (none for the system, which has no roles)."""
+    if actor.is_system:
+        return frozenset()
+    return actor.roles & _any_roles(action)
+
+
+def _role_refusal(
+    action: str, actor: Actor, granting: frozenset[str], label: str
+) -> GuardFailure | None:
+    """Stage 1 (角色): the system runs only system actions, a user needs a granting role."""
+    if actor.is_system:
+        if _is_system_action(action):
+            return None
+        return _fail(
+            "forbidden",
+            "role",
+            f"系统不能自动执行“{label}”。",
+            f"The system cannot perform {action!r}.",
+        )
+    if granting:
+        return None
+    return _fail(
+        "forbidden",
+        "role",
+        f"您的角色无权执行“{label}”。",
+        f"Your role may not perform {action!r}.",
+    )
+
+
+def _jurisdiction_refusal(
+    actor: Actor, case: CaseFacts, granting: frozenset[str]
+) -> GuardFailure | None:
+    """Stage 2 (管辖): the case is mapped to "not found" for outsiders."""
+    if granting and not any(_in_jurisdiction(role, actor, case) for role in granting):
+        return _fail(
+            "not_found",
+            "jurisdiction",
+            "未找到该案件，或您无权查看。",
+            "No such case, or you may not see it.",
+        )
+    return None
+
+
+def _state_refusal(action: str, case: CaseFacts, workflow_id: str, label: str) -> GuardFailure:
+    """Stage 3 (状态): the action is not possible from the case's state in its workflow."""
+    return _fail(
+        "invalid_transition",
+        "state",
+        f"案件当前状态为“{state_label(case.state)}”，不能执行“{label}”。",
+        f"{action!r} is not possible in state {case.state!r} of workflow {workflow_id!r}.",
+    )
+
+
+def _version_refusal(case: CaseFacts, req: ActionRequest | None) -> GuardFailure | None:
+    """Stage 4 (版本): the request was made against an older version of the case."""
+    if req is None or req.version is None or req.version == case.version:
+        return None
+    return _fail(
+        "version_conflict",
+        "version",
+        f"该案件已被他人更新（您的版本 {req.version}，当前版本 {case.version}），请刷新后重试。",
+        f"The case has changed (version {req.version}, now {case.version}).",
+    )
+
+
+@dataclass(frozen=True)
+class _GuardInput:
+    """What a stage-5 guard looks at: the action's declaration and the check's inputs."""
+
+    spec: ActionSpec
+    actor: Actor
+    case: CaseFacts
+    req: ActionRequest | None
+    today: date | None
 
 
 def _guards(
@@ -284,133 +304,194 @@ def _guards(
     req: ActionRequest | None,
     today: date | None,
 ) -> list[GuardFailure]:
+    """Stage 5 (条件): every guard of :data:`_GUARDS`, in order; all failures together."""
+    given = _GuardInput(spec=spec, actor=actor, case=case, req=req, today=today)
+    return [failure for guard in _GUARDS for failure in guard(given)]
+
+
+def _submission_guard(g: _GuardInput) -> list[GuardFailure]:
+    """申报: window, policy in force, eligibility and duplicate benefit (see below)."""
+    if g.spec.action != "submit":
+        return []
+    return _submit_guards(g.case, g.today)
+
+
+def _recusal_guard(g: _GuardInput) -> list[GuardFailure]:
+    """回避: nobody reviews a case of their own organisation, nor their own case."""
+    actor, case = g.actor, g.case
+    if actor.is_system or not (g.spec.roles <= STAFF_ROLES):
+        return []
+    own_org = actor.organization_id is not None and actor.organization_id == (case.organization_id)
+    own_case = (actor.user_id is not None and actor.user_id == case.applicant_user_id) or (
+        actor.person_id is not None and actor.person_id == case.person_id
+    )
+    if not (own_org or own_case):
+        return []
+    return [
+        _fail(
+            "guard_failed",
+            "own_organization",
+            "应当回避：不得审核本单位或本人的申报。",
+            "You may not review a case of your own organisation or your own case.",
+        )
+    ]
+
+
+def _four_eyes_guard(g: _GuardInput) -> list[GuardFailure]:
+    """四眼原则: the first-instance approver does not approve at second instance."""
+    user_id = g.actor.user_id
+    if g.spec.action != "city_approve" or user_id is None or user_id != g.case.first_approver_id:
+        return []
+    return [
+        _fail(
+            "guard_failed",
+            "four_eyes",
+            "四眼原则：初审通过的人员不得进行复审核准。",
+            "The user who approved at first instance may not approve at second instance.",
+        )
+    ]
+
+
+def _reason_guard(g: _GuardInput) -> list[GuardFailure]:
+    """理由: an action declared ``needs_reason`` is refused with a blank reason."""
+    action = g.spec.action
+    if g.req is None or not g.spec.needs_reason or not _blank(g.req.reason):
+        return []
+    return [
+        _fail(
+            "guard_failed",
+            "reason",
+            f"“{action_label(action)}”须填写理由。",
+            f"{action!r} needs a reason.",
+        )
+    ]
+
+
+def _articles_guard(g: _GuardInput) -> list[GuardFailure]:
+    """引用条款: an action declared ``needs_articles`` cites an article or a failed rule."""
+    req, action = g.req, g.spec.action
+    if req is None or not g.spec.needs_articles:
+        return []
+    if any(not _blank(a) for a in req.articles) or any(not _blank(r) for r in req.failed_rules):
+        return []
+    return [
+        _fail(
+            "guard_failed",
+            "articles",
+            f"“{action_label(action)}”须引用至少一条政策条款或未通过的规则。",
+            f"{action!r} needs at least one cited article or failed rule.",
+        )
+    ]
+
+
+def _amount_guard(g: _GuardInput) -> list[GuardFailure]:
+    """核定金额 and 预算, for an action declared ``requires_amount``."""
+    return _amount_guards(g.case, g.req) if g.spec.requires_amount else []
+
+
+def _score_guard(g: _GuardInput) -> list[GuardFailure]:
+    """专家评分: assignment, one score each, and the score's range."""
+    return _score_guards(g.actor, g.case, g.req) if g.spec.action == "expert_score" else []
+
+
+def _min_expert_scores_guard(g: _GuardInput) -> list[GuardFailure]:
+    """专家评审结论: only once enough experts have scored."""
+    case = g.case
+    if g.spec.action != "expert_conclude" or case.expert_scores >= case.min_expert_scores:
+        return []
+    return [
+        _fail(
+            "guard_failed",
+            "min_expert_scores",
+            f"专家评分不足：已有 {case.expert_scores} 份，至少需要 {case.min_expert_scores} 份。",
+            f"{case.expert_scores} expert scores, at least {case.min_expert_scores} needed.",
+        )
+    ]
+
+
+def _notice_guard(g: _GuardInput) -> list[GuardFailure]:
+    """公示结束: the notice period is over and no objection is open."""
+    if g.spec.action != "conclude_notice":
+        return []
+    case = g.case
     out: list[GuardFailure] = []
-    action = spec.action
-
-    if action == "submit":
-        out += _submit_guards(case, today)
-
-    # 回避: nobody reviews a case of their own organisation, nor their own case.
-    if not actor.is_system and spec.roles <= STAFF_ROLES:
-        own_org = actor.organization_id is not None and actor.organization_id == (
-            case.organization_id
-        )
-        own_case = (actor.user_id is not None and actor.user_id == case.applicant_user_id) or (
-            actor.person_id is not None and actor.person_id == case.person_id
-        )
-        if own_org or own_case:
-            out.append(
-                _fail(
-                    "guard_failed",
-                    "own_organization",
-                    "应当回避：不得审核本单位或本人的申报。",
-                    "You may not review a case of your own organisation or your own case.",
-                )
-            )
-
-    # 四眼原则: the first-instance approver does not approve at second instance.
-    if (
-        action == "city_approve"
-        and actor.user_id is not None
-        and actor.user_id == case.first_approver_id
-    ):
+    if case.notice_ends_on is None:
         out.append(
             _fail(
                 "guard_failed",
-                "four_eyes",
-                "四眼原则：初审通过的人员不得进行复审核准。",
-                "The user who approved at first instance may not approve at second instance.",
+                "notice_period",
+                "该案件没有公示期信息。",
+                "The case has no notice period.",
             )
         )
-
-    if req is not None:
-        if spec.needs_reason and _blank(req.reason):
-            out.append(
-                _fail(
-                    "guard_failed",
-                    "reason",
-                    f"“{action_label(action)}”须填写理由。",
-                    f"{action!r} needs a reason.",
-                )
-            )
-        if spec.needs_articles and not (
-            any(not _blank(a) for a in req.articles) or any(not _blank(r) for r in req.failed_rules)
-        ):
-            out.append(
-                _fail(
-                    "guard_failed",
-                    "articles",
-                    f"“{action_label(action)}”须引用至少一条政策条款或未通过的规则。",
-                    f"{action!r} needs at least one cited article or failed rule.",
-                )
-            )
-
-    if spec.requires_amount:
-        out += _amount_guards(case, req)
-
-    if action == "expert_score":
-        out += _score_guards(actor, case, req)
-
-    if action == "expert_conclude" and case.expert_scores < case.min_expert_scores:
+    elif g.today is not None and g.today <= case.notice_ends_on:
         out.append(
             _fail(
                 "guard_failed",
-                "min_expert_scores",
-                f"专家评分不足：已有 {case.expert_scores} 份，"
-                f"至少需要 {case.min_expert_scores} 份。",
-                f"{case.expert_scores} expert scores, at least {case.min_expert_scores} needed.",
+                "notice_period",
+                f"公示期至 {case.notice_ends_on.isoformat()} 止，尚未届满。",
+                f"The notice period runs until {case.notice_ends_on.isoformat()}.",
             )
         )
-
-    if action == "conclude_notice":
-        if case.notice_ends_on is None:
-            out.append(
-                _fail(
-                    "guard_failed",
-                    "notice_period",
-                    "该案件没有公示期信息。",
-                    "The case has no notice period.",
-                )
-            )
-        elif today is not None and today <= case.notice_ends_on:
-            out.append(
-                _fail(
-                    "guard_failed",
-                    "notice_period",
-                    f"公示期至 {case.notice_ends_on.isoformat()} 止，尚未届满。",
-                    f"The notice period runs until {case.notice_ends_on.isoformat()}.",
-                )
-            )
-        if case.open_objections > 0:
-            out.append(
-                _fail(
-                    "guard_failed",
-                    "open_objections",
-                    f"尚有 {case.open_objections} 件异议未处理。",
-                    f"{case.open_objections} objection(s) still open.",
-                )
-            )
-
-    if action in ("uphold_objection", "dismiss_objection") and case.open_objections < 1:
+    if case.open_objections > 0:
         out.append(
             _fail(
                 "guard_failed",
                 "open_objections",
-                "该案件没有待处理的异议。",
-                "The case has no open objection.",
-            )
-        )
-
-    if spec.requires_payment_reference and req is not None and _blank(req.payment_reference):
-        out.append(
-            _fail(
-                "guard_failed",
-                "payment_reference",
-                "拨付须填写支付凭证号。",
-                "A disbursement needs a payment reference.",
+                f"尚有 {case.open_objections} 件异议未处理。",
+                f"{case.open_objections} objection(s) still open.",
             )
         )
     return out
+
+
+def _objection_guard(g: _GuardInput) -> list[GuardFailure]:
+    """异议处理: upholding or dismissing needs an open objection."""
+    if g.spec.action not in ("uphold_objection", "dismiss_objection"):
+        return []
+    if g.case.open_objections >= 1:
+        return []
+    return [
+        _fail(
+            "guard_failed",
+            "open_objections",
+            "该案件没有待处理的异议。",
+            "The case has no open objection.",
+        )
+    ]
+
+
+def _payment_reference_guard(g: _GuardInput) -> list[GuardFailure]:
+    """拨付: an action declared ``requires_payment_reference`` needs one."""
+    if not g.spec.requires_payment_reference or g.req is None:
+        return []
+    if not _blank(g.req.payment_reference):
+        return []
+    return [
+        _fail(
+            "guard_failed",
+            "payment_reference",
+            "拨付须填写支付凭证号。",
+            "A disbursement needs a payment reference.",
+        )
+    ]
+
+
+#: The stage-5 guards in the order their failures are reported; each one decides
+#: itself whether it applies to the action.
+_GUARDS: Final[tuple[Callable[[_GuardInput], list[GuardFailure]], ...]] = (
+    _submission_guard,
+    _recusal_guard,
+    _four_eyes_guard,
+    _reason_guard,
+    _articles_guard,
+    _amount_guard,
+    _score_guard,
+    _min_expert_scores_guard,
+    _notice_guard,
+    _objection_guard,
+    _payment_reference_guard,
+)
 
 
 def _submit_guards(case: CaseFacts, today: date | None) -> list[GuardFailure]:
@@ -469,16 +550,7 @@ def _submit_guards(case: CaseFacts, today: date | None) -> list[GuardFailure]:
 def _amount_guards(case: CaseFacts, req: ActionRequest | None) -> list[GuardFailure]:
     """核定金额 and 预算 at city approval."""
     if not case.money_program:
-        if req is not None and req.amount is not None and req.amount != 0:
-            return [
-                _fail(
-                    "guard_failed",
-                    "amount",
-                    "该扶持事项不核定金额。",
-                    "This program does not set an amount.",
-                )
-            ]
-        return []
+        return _no_amount_guards(req)
     if case.budget is None:
         return [
             _fail(
@@ -489,35 +561,66 @@ def _amount_guards(case: CaseFacts, req: ActionRequest | None) -> list[GuardFail
             )
         ]
     if req is None:  # probe: refuse only when nothing at all can be reserved
-        left = case.budget - case.reserved - case.consumed
-        if left <= 0:
-            return [
-                _fail(
-                    "budget_exhausted",
-                    "budget",
-                    f"预算已用完：本批次预算{budget_rules.yuan(case.budget)}，"
-                    f"剩余{budget_rules.yuan(left)}。",
-                    "The batch budget is exhausted.",
-                )
-            ]
-        return []
+        return _budget_left_guards(case, case.budget)
     amount = req.amount
     if amount is None:
         return [_fail("guard_failed", "amount", "须填写核定金额。", "An amount is required.")]
-    out: list[GuardFailure] = []
-    if amount <= 0:
-        out.append(
-            _fail("guard_failed", "amount", "核定金额须大于零。", "The amount must be positive.")
+    out = _amount_value_guards(amount) + _amount_cap_guards(case, amount)
+    if not out:
+        out += _budget_fit_guards(case, case.budget, amount)
+    return out
+
+
+def _no_amount_guards(req: ActionRequest | None) -> list[GuardFailure]:
+    """A program without money: an amount, if sent at all, must be zero."""
+    if req is None or req.amount is None or req.amount == 0:
+        return []
+    return [
+        _fail(
+            "guard_failed",
+            "amount",
+            "该扶持事项不核定金额。",
+            "This program does not set an amount.",
         )
-    elif amount != amount.quantize(budget_rules.CENT):
-        out.append(
+    ]
+
+
+def _budget_left_guards(case: CaseFacts, budget: Decimal) -> list[GuardFailure]:
+    """Probe: the batch's budget is not used up."""
+    left = budget - case.reserved - case.consumed
+    if left > 0:
+        return []
+    return [
+        _fail(
+            "budget_exhausted",
+            "budget",
+            f"预算已用完：本批次预算{budget_rules.yuan(budget)}，剩余{budget_rules.yuan(left)}。",
+            "The batch budget is exhausted.",
+        )
+    ]
+
+
+def _amount_value_guards(amount: Decimal) -> list[GuardFailure]:
+    """The amount itself: positive, and in whole cents."""
+    if amount <= 0:
+        return [
+            _fail("guard_failed", "amount", "核定金额须大于零。", "The amount must be positive.")
+        ]
+    if amount != amount.quantize(budget_rules.CENT):
+        return [
             _fail(
                 "guard_failed",
                 "amount",
                 "核定金额须精确到分。",
                 "The amount must have at most two decimals.",
             )
-        )
+        ]
+    return []
+
+
+def _amount_cap_guards(case: CaseFacts, amount: Decimal) -> list[GuardFailure]:
+    """The amount is within the program's cap and the amount the rules computed."""
+    out: list[GuardFailure] = []
     if case.max_award is not None and amount > case.max_award:
         out.append(
             _fail(
@@ -537,17 +640,22 @@ def _amount_guards(case: CaseFacts, req: ActionRequest | None) -> list[GuardFail
                 f"The amount {amount} exceeds the computed amount {case.computed_amount}.",
             )
         )
-    if not out and not budget_rules.fits(case.budget, case.reserved, case.consumed, amount):
-        out.append(
-            _fail(
-                "budget_exhausted",
-                "budget",
-                budget_rules.exhausted_message(case.budget, case.reserved, case.consumed, amount),
-                f"Budget {case.budget}, reserved {case.reserved}, consumed {case.consumed}: "
-                f"{amount} does not fit.",
-            )
-        )
     return out
+
+
+def _budget_fit_guards(case: CaseFacts, budget: Decimal, amount: Decimal) -> list[GuardFailure]:
+    """The amount fits in what is left of the batch's budget."""
+    if budget_rules.fits(budget, case.reserved, case.consumed, amount):
+        return []
+    return [
+        _fail(
+            "budget_exhausted",
+            "budget",
+            budget_rules.exhausted_message(budget, case.reserved, case.consumed, amount),
+            f"Budget {budget}, reserved {case.reserved}, consumed {case.consumed}: "
+            f"{amount} does not fit.",
+        )
+    ]
 
 
 def _score_guards(actor: Actor, case: CaseFacts, req: ActionRequest | None) -> list[GuardFailure]:
