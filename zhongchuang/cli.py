@@ -56,7 +56,6 @@ def users_create(
             username, password, list(roles), district, display_name=display_name, email=email
         )
     except DomainError as exc:
-        db.session.rollback()
         _fail(exc)
     click.echo(f"created user {user.id} {user.username} roles={','.join(user.roles)}")
 
@@ -98,11 +97,11 @@ def register_cli(app: Flask) -> None:
         app.cli.add_command(group)
     import importlib
     import pkgutil
+    from pathlib import Path
 
-    import zhongchuang
-
-    # Each ``zhongchuang/cli_*.py`` adds its commands to the groups above (or its own).
-    for info in pkgutil.iter_modules(zhongchuang.__path__):
+    # Each ``zhongchuang/cli_*.py`` adds its commands to the groups above (or its own). The
+    # package's directory is this module's: the package itself is not imported from here.
+    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
         if info.name.startswith("cli_"):
             module = importlib.import_module(f"zhongchuang.{info.name}")
             if hasattr(module, "register"):

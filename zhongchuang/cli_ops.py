@@ -134,11 +134,9 @@ def stats_refresh() -> None:
 @stats_cli.command("rebuild-stays")
 def stats_rebuild_stays() -> None:
     """Rebuild the stage stays (case_stays) from the audit trail, in one transaction."""
-    from zhongchuang.extensions import db
-    from zhongchuang.services.stays import rebuild_stays
+    from zhongchuang.services.stays import rebuild_all_stays
 
-    written = rebuild_stays(db.session.connection())
-    db.session.commit()
+    written = rebuild_all_stays()
     click.echo(f"stays: {written}")
 
 

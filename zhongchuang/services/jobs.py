@@ -2,8 +2,11 @@
 
 ``enqueue`` hands a job to the worker (``flask jobs worker``) when ``REDIS_URL`` is set and
 ``JOBS_INLINE`` is off; otherwise — and when Redis does not answer — the job runs now, in
-this process, so that nothing is lost. Jobs are plain functions named by dotted path; they
-run inside an app context and own their commits, as services do.
+this process, so that nothing is lost. Jobs are plain functions named by dotted path, each
+in the module of its area (this module imports none of them); they run inside an app
+context and own their commits, as services do. In the worker every job enters through
+``zhongchuang.job_runner.run_in_app``, outside the services, which has an app context
+ready (and builds the app when the worker was started without one).
 """
 
 from __future__ import annotations
@@ -18,10 +21,17 @@ log = logging.getLogger("zhongchuang.jobs")
 
 #: Jobs that the command line may name (``flask jobs run NAME``, ``flask jobs enqueue NAME``).
 NAMED_JOBS: dict[str, str] = {
-    "close-due-notices": "zhongchuang.services.jobs.close_due_notices_job",
+    "close-due-notices": "zhongchuang.services.notices.close_due_notices_job",
     "send-mail": "zhongchuang.services.notify.send_pending_job",
-    "refresh-stats": "zhongchuang.services.jobs.refresh_stats_job",
+    "refresh-stats": "zhongchuang.services.stats.refresh_stats_job",
 }
+#: Jobs that moved: one queued under its old name (before a deploy) still finds its function.
+MOVED_JOBS: dict[str, str] = {
+    "zhongchuang.services.jobs.close_due_notices_job": NAMED_JOBS["close-due-notices"],
+    "zhongchuang.services.jobs.refresh_stats_job": NAMED_JOBS["refresh-stats"],
+}
+#: What the RQ worker calls for every job: the job's dotted path and arguments are its own.
+RUNNER = "zhongchuang.job_runner.run_in_app"
 #: A failed job is tried again after these delays (seconds); every job here is idempotent.
 RETRY_INTERVALS = [30, 120, 600]
 
@@ -37,7 +47,7 @@ def enqueue(dotted: str, *args: Any) -> str | None:
 
     try:
         job = queue().enqueue(
-            "zhongchuang.services.jobs.run_in_app",
+            RUNNER,
             dotted,
             *args,
             retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
@@ -69,7 +79,8 @@ def queue():  # noqa: ANN201 - rq.Queue, imported lazily
 def work(*, burst: bool = False) -> bool:
     """Run an RQ worker on this app's queue until stopped (SIGTERM finishes the job at hand).
 
-    Each job runs in a forked work horse that inherits this app context; see ``run_in_app``.
+    Each job runs in a forked work horse that inherits this app context; see
+    ``zhongchuang.job_runner.run_in_app``.
     The worker also runs RQ's scheduler (one at a time across workers, by a lock in Redis),
     which puts failed jobs back on the queue when their retry is due.
     """
@@ -95,50 +106,26 @@ def queue_status() -> dict[str, Any]:
 
 
 def run_job(dotted: str, *args: Any) -> Any:
-    module, _sep, name = dotted.rpartition(".")
+    module, _sep, name = MOVED_JOBS.get(dotted, dotted).rpartition(".")
     return getattr(importlib.import_module(module), name)(*args)
 
 
 def run_in_app(dotted: str, *args: Any) -> Any:
-    """Entry point in the RQ worker: run the job inside an app context.
+    """Run a job in the app context the worker set up (``flask jobs worker``).
 
-    Under ``flask jobs worker`` the app already exists and the work horse is a fork of the
-    worker: it drops the connections it inherited (without closing the parent's sockets)
-    and cleans its session afterwards. Under a bare ``rq worker`` it builds the app.
-    """
-    if has_app_context():
-        from zhongchuang.extensions import db
-
-        db.engine.dispose(close=False)
-        try:
-            return run_job(dotted, *args)
-        finally:
-            db.session.remove()
-    from zhongchuang import create_app
-
-    app = create_app()
-    with app.app_context():
-        return run_job(dotted, *args)
-
-
-def close_due_notices_job() -> dict[str, Any]:
-    """公示期满自动办结: the cron / worker form of ``flask notices close-due``."""
-    from zhongchuang.services.notices import close_due_notices
-
-    result = close_due_notices()
-    if result.concluded or result.waiting:
-        log.info(
-            "close-due notices: concluded=%s waiting=%s", result.concluded, sorted(result.waiting)
+    The work horse is a fork of the worker: it drops the connections it inherited (without
+    closing the parent's sockets) and cleans its session afterwards. RQ calls this through
+    ``zhongchuang.job_runner.run_in_app``, and directly for jobs queued under this name
+    before that runner existed."""
+    if not has_app_context():
+        raise RuntimeError(
+            f"job {dotted} needs an app context: run the worker with `flask jobs worker`, "
+            f"or queue through {RUNNER}"
         )
-    return {
-        "concluded": result.concluded,
-        "waiting": {str(k): v for k, v in result.waiting.items()},
-    }
+    from zhongchuang.extensions import db
 
-
-def refresh_stats_job() -> dict[str, Any]:
-    """统计快照: recompute the figures of the city and of every district (cron / worker
-    form of ``flask stats refresh``)."""
-    from zhongchuang.services.stats import refresh
-
-    return {"scopes": refresh()}
+    db.engine.dispose(close=False)
+    try:
+        return run_job(dotted, *args)
+    finally:
+        db.session.remove()
