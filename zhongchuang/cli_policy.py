@@ -28,7 +28,6 @@ def policy_load(path: str) -> None:
     try:
         report = load_catalogue_file(path)
     except CatalogueError as exc:
-        db.session.rollback()
         _refuse(exc)
     click.echo(report.summary())
     for name in report.parameters_versioned:

@@ -24,9 +24,8 @@ from zhongchuang.api.schemas import (
     page_of,
 )
 from zhongchuang.errors import NotFound
-from zhongchuang.extensions import db
 from zhongchuang.models import ROLES, Batch, Program, User, UserRole
-from zhongchuang.services import accounts, audit, batches, catalogue_queries
+from zhongchuang.services import accounts, admin_queries, audit, batches, catalogue_queries
 from zhongchuang.services.runtime import today
 
 blp = ApiBlueprint(
@@ -148,7 +147,7 @@ def create_batch(body: dict) -> dict:
 @document_problems(blp, 401, 403, 404)
 def get_batch(batch_id: int) -> dict:
     """One batch. 申报批次详情"""
-    batch = db.session.get(Batch, batch_id)
+    batch = admin_queries.get_batch(batch_id)
     if batch is None:
         raise NotFound("未找到该批次。")
     return batch_json(batch)
@@ -241,7 +240,7 @@ def user_json(user: User) -> dict[str, Any]:
 
 
 def _get_user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
+    user = admin_queries.get_user(user_id)
     if user is None:
         raise NotFound("未找到该用户。")
     return user

@@ -28,8 +28,7 @@ from zhongchuang.api.schemas import (
     page_of,
 )
 from zhongchuang.errors import ValidationFailed
-from zhongchuang.extensions import db
-from zhongchuang.models import STATES, Application, AuditEvent, ExpertAssignment, Program, User
+from zhongchuang.models import STATES, Application, AuditEvent, Program, User
 from zhongchuang.services import case_view, cases, experts
 from zhongchuang.services.cases import ActionInput
 from zhongchuang.workflow.machine import state_label
@@ -478,11 +477,7 @@ def assign_experts(body: dict, case_id: int) -> dict:
     """Assign experts to a case (city reviewer); each then acts ``expert_score``. 指派专家"""
     user = _user()
     experts.assign_experts(user, case_id, body["user_ids"])
-    rows = db.session.execute(
-        sa.select(ExpertAssignment)
-        .where(ExpertAssignment.application_id == case_id)
-        .order_by(ExpertAssignment.id)
-    ).scalars()
+    rows = experts.assignments(case_id)
     return {
         "application_id": case_id,
         "experts": [

@@ -25,7 +25,6 @@ from zhongchuang.api.schemas import (
     page_of,
 )
 from zhongchuang.errors import NotFound
-from zhongchuang.extensions import db
 from zhongchuang.models import Batch, Policy, Program
 from zhongchuang.services import catalogue_queries, eligibility
 from zhongchuang.services.runtime import today
@@ -283,7 +282,7 @@ def list_policies(args: dict) -> dict:
 @document_problems(blp, 404)
 def get_policy(policy_id: int) -> dict:
     """One policy. 政策文件详情"""
-    policy = db.session.get(Policy, policy_id)
+    policy = catalogue_queries.get_policy(policy_id)
     if policy is None:
         raise NotFound("没有这一政策文件。")
     return policy_json(policy)

@@ -13,7 +13,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import CombinedMultiDict
 
 from zhongchuang.errors import DomainError
-from zhongchuang.extensions import db
+from zhongchuang.services.paging import keyset_rows
 
 # Messages users see for malformed input: Chinese first, English after.
 fields.Field.default_error_messages.update(
@@ -168,13 +168,12 @@ def keyset_page(
     """One page of ``stmt`` ordered by the unique integer column ``key``; returns the rows
     and the cursor of the next page (``None`` on the last page)."""
     after = decode_cursor(cursor)
+    last = None
     if after is not None:
         last = after[0]
         if isinstance(last, bool) or not isinstance(last, int):
             raise BadCursor("翻页游标无效。", errors={"cursor": ["无效的 cursor。"]})
-        stmt = stmt.where(key < last if descending else key > last)
-    stmt = stmt.order_by(key.desc() if descending else key.asc()).limit(limit + 1)
-    rows = list(db.session.execute(stmt).unique().scalars())
+    rows = keyset_rows(stmt, key, limit, last, descending=descending)
     if len(rows) > limit:
         rows = rows[:limit]
         return rows, encode_cursor(rows[-1].id)

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from zhongchuang.errors import Conflict, Forbidden, ValidationFailed
+from zhongchuang.errors import Conflict, DomainError, Forbidden, ValidationFailed
 from zhongchuang.extensions import db
 from zhongchuang.models import (
     ENTERPRISE_SIZES,
@@ -34,6 +34,7 @@ from zhongchuang.policy.identity import (
 from zhongchuang.security import new_token, token_digest
 from zhongchuang.services import audit
 from zhongchuang.services.runtime import now, setting, vault
+from zhongchuang.uow import operation, unit_of_work
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
 PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
@@ -97,6 +98,7 @@ class OrganizationRegistration:
     phone: str | None = None
 
 
+@operation
 def register_organization(reg: OrganizationRegistration) -> User:
     """Register an organisation and its first user (who may later invite colleagues)."""
     errors: dict[str, list[str]] = {}
@@ -167,7 +169,6 @@ def register_organization(reg: OrganizationRegistration) -> User:
         role="applicant",
         details={"kind": "organization", "organization_id": org.id, "credit_code": code.code},
     )
-    db.session.commit()
     return user
 
 
@@ -181,6 +182,7 @@ class PersonRegistration:
     email: str | None = None
 
 
+@operation
 def register_person(reg: PersonRegistration) -> User:
     errors: dict[str, list[str]] = {}
     _check_username(reg.username, errors)
@@ -228,10 +230,10 @@ def register_person(reg: PersonRegistration) -> User:
         role="applicant",
         details={"kind": "person", "person_id": person.id, "id_number": ident.masked},
     )
-    db.session.commit()
     return user
 
 
+@operation
 def create_user(
     username: str,
     password: str,
@@ -274,7 +276,6 @@ def create_user(
         actor_name=None if by else "cli",
         details={"user_id": user.id, "username": username, "roles": roles, "district": district},
     )
-    db.session.commit()
     return user
 
 
@@ -291,7 +292,22 @@ class AccountLocked(Forbidden):
 def authenticate(username: str, password: str, *, via: str = "web") -> User:
     """Check a password; lock the account for a while after repeated failures.
 
-    Unknown user and wrong password give the same answer."""
+    Unknown user and wrong password give the same answer. A wrong password is counted (and
+    the account locked at the threshold) in the unit of work, which keeps the count and then
+    refuses the login."""
+    with unit_of_work() as work:
+        user, refusal = _check_login(username, password, via)
+        if refusal is not None:
+            work.refuse(refusal)
+    if refusal is not None:
+        # Only reached inside an outer unit, which then decides; the login is refused.
+        raise refusal
+    return user
+
+
+def _check_login(username: str, password: str, via: str) -> tuple[User, DomainError | None]:
+    """The user signed in, or the user and the refusal of a wrong password just counted;
+    an unknown, locked or deactivated account raises (nothing is written for those)."""
     user = db.session.execute(
         sa.select(User).where(sa.func.lower(User.username) == (username or "").lower())
     ).scalar_one_or_none()
@@ -303,21 +319,7 @@ def authenticate(username: str, password: str, *, via: str = "web") -> User:
         minutes = max(1, int((user.locked_until - t).total_seconds() // 60) + 1)
         raise AccountLocked(f"登录失败次数过多，账号已暂时锁定，请约 {minutes} 分钟后再试。")
     if not check_password_hash(user.password_hash, password or ""):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        threshold = int(setting("LOCKOUT_THRESHOLD", 5))
-        locked = user.failed_logins >= threshold
-        if locked:
-            user.locked_until = t + timedelta(minutes=int(setting("LOCKOUT_MINUTES", 15)))
-            user.failed_logins = 0
-        audit.record(
-            "auth.login_failed",
-            actor=user,
-            details={"via": via, "locked": locked},
-        )
-        db.session.commit()
-        if locked:
-            raise AccountLocked("登录失败次数过多，账号已暂时锁定15分钟。")
-        raise LoginFailed("用户名或密码错误。")
+        return user, _count_failed_login(user, t, via)
     if not user.active:
         check_password_hash(_DUMMY_HASH, password or "")
         raise LoginFailed("该账号已停用，请联系管理员。")
@@ -328,16 +330,34 @@ def authenticate(username: str, password: str, *, via: str = "web") -> User:
         # Session rotation: a session id captured before login is worthless after it.
         user.session_token = secrets.token_hex(16)
     audit.record("auth.login", actor=user, details={"via": via})
-    db.session.commit()
-    return user
+    return user, None
 
 
+def _count_failed_login(user: User, t: datetime, via: str) -> DomainError:
+    """Count a wrong password (locking the account at the threshold); the refusal to give."""
+    user.failed_logins = (user.failed_logins or 0) + 1
+    threshold = int(setting("LOCKOUT_THRESHOLD", 5))
+    locked = user.failed_logins >= threshold
+    if locked:
+        user.locked_until = t + timedelta(minutes=int(setting("LOCKOUT_MINUTES", 15)))
+        user.failed_logins = 0
+    audit.record(
+        "auth.login_failed",
+        actor=user,
+        details={"via": via, "locked": locked},
+    )
+    if locked:
+        return AccountLocked("登录失败次数过多，账号已暂时锁定15分钟。")
+    return LoginFailed("用户名或密码错误。")
+
+
+@operation
 def logout(user: User) -> None:
     user.session_token = secrets.token_hex(16)
     audit.record("auth.logout", actor=user)
-    db.session.commit()
 
 
+@operation
 def issue_token(user: User) -> tuple[str, datetime]:
     token = new_token()
     expires = now() + timedelta(hours=int(setting("API_TOKEN_HOURS", 12)))
@@ -346,7 +366,6 @@ def issue_token(user: User) -> tuple[str, datetime]:
             user_id=user.id, token_hash=token_digest(token), created_at=now(), expires_at=expires
         )
     )
-    db.session.commit()
     return token, expires
 
 
@@ -402,15 +421,15 @@ def user_for_session(user_id: int, session_token: str) -> User | None:
     return user
 
 
+@operation
 def revoke_token(token_row: ApiToken) -> None:
     token_row.revoked_at = now()
-    db.session.commit()
 
 
+@operation
 def set_user_active(user: User, active: bool, *, by: User | None) -> User:
     """Deactivation ends the user's sessions and tokens at once."""
     _apply_active(user, active, by=by)
-    db.session.commit()
     return user
 
 
@@ -444,14 +463,15 @@ def _refuse_last_admin(user: User) -> None:
         raise Conflict("不能停用或移除最后一名系统管理员。")
 
 
+@operation
 def set_user_roles(
     user: User, roles: list[str] | None, district: str | None, *, by: User | None
 ) -> User:
     _apply_roles(user, roles, district, by=by)
-    db.session.commit()
     return user
 
 
+@operation
 def update_user(
     user: User,
     *,
@@ -465,7 +485,6 @@ def update_user(
         _apply_roles(user, roles, district, by=by)
     if active is not None and active != user.active:
         _apply_active(user, active, by=by)
-    db.session.commit()
     return user
 
 

@@ -35,8 +35,9 @@ from zhongchuang.errors import (
 from zhongchuang.extensions import db
 from zhongchuang.models import Application, Attachment, User
 from zhongchuang.services import audit
-from zhongchuang.services.cases import _is_own, get_visible
 from zhongchuang.services.runtime import now, setting
+from zhongchuang.services.visibility import get_visible, is_own
+from zhongchuang.uow import operation
 
 #: States in which the applicant may add or replace files (草稿、退回补正).
 EDITABLE_STATES = frozenset({"draft", "returned"})
@@ -154,7 +155,7 @@ def kind_label(case: Application, kind: str) -> str:
 
 def can_upload(user: User, case: Application) -> bool:
     """Only the case's own applicant, only in 草稿 or 退回补正."""
-    return user.has_role("applicant") and _is_own(user, case) and case.state in EDITABLE_STATES
+    return user.has_role("applicant") and is_own(user, case) and case.state in EDITABLE_STATES
 
 
 # --- checking a file by its content -------------------------------------------------------
@@ -316,7 +317,7 @@ def upload(
     try:
         att = _record(user, case, kind, labels[kind], filename, ftype, size, sha256, storage_name)
     except BaseException:
-        db.session.rollback()
+        # Nothing was recorded (the unit rolled back): the stored file goes too.
         with contextlib.suppress(FileNotFoundError):
             final.unlink()
         raise
@@ -325,7 +326,7 @@ def upload(
 
 def _load_for_upload(user: User, case_id: int) -> Application:
     case = get_visible(user, case_id, lock=True)
-    if not user.has_role("applicant") or not _is_own(user, case):
+    if not user.has_role("applicant") or not is_own(user, case):
         raise Forbidden("只有申请人本人可以上传附件。")
     if case.state not in EDITABLE_STATES:
         raise Forbidden(
@@ -334,6 +335,7 @@ def _load_for_upload(user: User, case_id: int) -> Application:
     return case
 
 
+@operation
 def _record(
     user: User,
     case: Application,
@@ -386,7 +388,6 @@ def _record(
             "replaced": [o.id for o in previous],
         },
     )
-    db.session.commit()
     return att
 
 

@@ -17,6 +17,7 @@ from zhongchuang.errors import Forbidden
 from zhongchuang.extensions import db
 from zhongchuang.models import Application, AuditEvent, User
 from zhongchuang.services import audit
+from zhongchuang.uow import operation
 
 PAGE_SIZE = 50
 EXPORT_LIMIT = 100_000
@@ -207,6 +208,7 @@ def export_xlsx(f: AuditFilter) -> bytes:
     return buf.getvalue()
 
 
+@operation
 def export(user: User, f: AuditFilter, fmt: str) -> bytes:
     """The filtered events as CSV or XLSX; the export itself is recorded."""
     if not user.has_role("admin"):
@@ -218,5 +220,4 @@ def export(user: User, f: AuditFilter, fmt: str) -> bytes:
         role="admin",
         details={"format": fmt, "filter": f.query_args()},
     )
-    db.session.commit()
     return data

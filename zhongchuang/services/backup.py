@@ -34,6 +34,7 @@ from flask import current_app
 
 from zhongchuang.extensions import db
 from zhongchuang.services.runtime import now
+from zhongchuang.uow import unit_of_work
 
 FORMAT = "zhongchuang-backup"
 FORMAT_VERSION = 1
@@ -84,32 +85,34 @@ def code_revision() -> str:
 
 def database_revision() -> str | None:
     """The revision the database is at (through the session: on SQLite a second connection
-    would wait for the session's write lock). Ends the session's transaction."""
+    would wait for the session's write lock). Ends the session's transaction: the read is
+    its own unit of work, which ends it (and rolls it back when the read fails)."""
     try:
-        rows = db.session.execute(sa.text("SELECT version_num FROM alembic_version")).scalars()
-        return ",".join(sorted(rows)) or None
+        with unit_of_work():
+            rows = db.session.execute(sa.text("SELECT version_num FROM alembic_version")).scalars()
+            return ",".join(sorted(rows)) or None
     except sa.exc.ProgrammingError:
         return None
     except sa.exc.OperationalError as exc:
         if "no such table" in str(exc):
             return None
         raise
-    finally:
-        db.session.rollback()
 
 
 def _counts() -> dict[str, int]:
     from zhongchuang.models import Application, Attachment, AuditEvent, User
 
     out = {}
-    for name, model in (
-        ("users", User),
-        ("applications", Application),
-        ("attachments", Attachment),
-        ("audit_events", AuditEvent),
-    ):
-        out[name] = db.session.execute(sa.select(sa.func.count()).select_from(model)).scalar_one()
-    db.session.rollback()  # end the read transaction before dumping
+    with unit_of_work():  # its own transaction, ended before dumping
+        for name, model in (
+            ("users", User),
+            ("applications", Application),
+            ("attachments", Attachment),
+            ("audit_events", AuditEvent),
+        ):
+            out[name] = db.session.execute(
+                sa.select(sa.func.count()).select_from(model)
+            ).scalar_one()
     return out
 
 

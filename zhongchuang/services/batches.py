@@ -12,6 +12,7 @@ from zhongchuang.extensions import db
 from zhongchuang.models import Batch, Program, User
 from zhongchuang.services import audit
 from zhongchuang.services.runtime import now
+from zhongchuang.uow import after_commit, operation
 
 MAX_BUDGET = Decimal("1000000000000")
 
@@ -36,6 +37,7 @@ def _require_admin(user: User | None) -> None:
         raise Forbidden("只有系统管理员可以管理申报批次。")
 
 
+@operation
 def create_batch(
     user: User | None,
     program_code: str,
@@ -82,11 +84,11 @@ def create_batch(
             "budget": f"{batch.budget:.2f}",
         },
     )
-    db.session.commit()
-    _forget_filter_choices()
+    after_commit(_forget_filter_choices, once=True)
     return batch
 
 
+@operation
 def update_batch(
     user: User | None,
     batch_id: int,
@@ -137,8 +139,7 @@ def update_batch(
             },
         },
     )
-    db.session.commit()
-    _forget_filter_choices()
+    after_commit(_forget_filter_choices, once=True)
     return batch
 
 

@@ -1,20 +1,19 @@
 """Cases: drafts, visibility, and the one service that applies a workflow action.
 
 ``act`` is the engine: it locks the case (and the batch when money moves), asks the
-workflow guards, applies the transition and its effects, writes the audit event and
-commits — all in one transaction, or nothing.
+workflow guards, applies the transition and the effects the action declares
+(``workflow.machine``, applied by ``services.case_effects``), writes the audit event and
+tells the applicant — all in one unit of work, or nothing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from zhongchuang.errors import (
     BatchClosed,
@@ -31,18 +30,20 @@ from zhongchuang.models import (
     Application,
     Batch,
     ExpertAssignment,
-    MakerSpace,
     Notice,
     NoticeItem,
     Objection,
     Program,
     User,
 )
-from zhongchuang.models.cases import HOLDING_STATES
 from zhongchuang.policy.parameters import ParameterTable
 from zhongchuang.services import audit, notify, stays
+from zhongchuang.services import case_effects as effects
+from zhongchuang.services.case_effects import ActionContext, ActionInput
 from zhongchuang.services.runtime import now, today
-from zhongchuang.workflow import budget as budget_rules
+from zhongchuang.services.visibility import CITY_WIDE_ROLES, get_visible, visibility_filter
+from zhongchuang.services.visibility import is_own as _is_own
+from zhongchuang.uow import operation
 from zhongchuang.workflow import calendar as wcal
 from zhongchuang.workflow.guards import (
     ActionRequest,
@@ -54,13 +55,29 @@ from zhongchuang.workflow.guards import (
 )
 from zhongchuang.workflow.machine import (
     DEFAULT_TIME_LIMITS,
+    ActionSpec,
     current_workflow_for,
     get_action,
     next_state,
     waiting_role,
 )
 
-CITY_WIDE_ROLES = frozenset({"city_reviewer", "finance", "admin"})
+#: Who may see a case is ``services.visibility``'s answer, named here too for the callers.
+__all__ = [
+    "CITY_WIDE_ROLES",
+    "ActionInput",
+    "act",
+    "actions_for",
+    "actor_for",
+    "apply_action",
+    "case_facts",
+    "create_draft",
+    "get_visible",
+    "open_batch_for",
+    "role_for_action",
+    "update_draft",
+    "visibility_filter",
+]
 ACTING_ROLE_ORDER = ("applicant", "county_reviewer", "expert", "city_reviewer", "finance", "admin")
 
 
@@ -77,44 +94,6 @@ def actor_for(user: User | None) -> Actor:
         organization_id=user.organization_id,
         person_id=user.person_id,
     )
-
-
-def visibility_filter(user: User) -> sa.ColumnElement[bool]:
-    """Which cases a user may see: applicants their own (or their organisation's), county
-    reviewers their district, experts the cases assigned to them, city roles all."""
-    roles = set(user.roles)
-    clauses: list[sa.ColumnElement[bool]] = []
-    if roles & CITY_WIDE_ROLES:
-        return sa.true()
-    if "county_reviewer" in roles and user.district:
-        clauses.append(sa.and_(Application.district == user.district, Application.state != "draft"))
-    if "expert" in roles:
-        clauses.append(
-            Application.id.in_(
-                sa.select(ExpertAssignment.application_id).where(
-                    ExpertAssignment.expert_id == user.id
-                )
-            )
-        )
-    if "applicant" in roles:
-        # An applicant acts for an organisation or as a person; one with neither (e.g. a
-        # member removed from their organisation) sees no case, not even their own drafts.
-        if user.organization_id is not None:
-            clauses.append(Application.organization_id == user.organization_id)
-        elif user.person_id is not None:
-            clauses.append(Application.person_id == user.person_id)
-    return sa.or_(*clauses) if clauses else sa.false()
-
-
-def get_visible(user: User, case_id: int, *, lock: bool = False) -> Application:
-    """The case, or NotFound when it does not exist or the user may not see it."""
-    stmt = sa.select(Application).where(Application.id == case_id, visibility_filter(user))
-    if lock:
-        stmt = stmt.with_for_update(of=Application)
-    case = db.session.execute(stmt).unique().scalar_one_or_none()
-    if case is None:
-        raise NotFound()
-    return case
 
 
 def role_for_action(user: User | None, action: str, workflow_id: str) -> str | None:
@@ -157,6 +136,7 @@ def _case_district(user: User, program: Program, data: dict[str, Any]) -> str:
     return case_district(user, program, data)
 
 
+@operation
 def create_draft(
     user: User, program_code: str, data: dict[str, Any] | None = None, batch_id: int | None = None
 ) -> Application:
@@ -205,7 +185,6 @@ def create_draft(
         to_state="draft",
         details={"program": program.code, "batch_id": batch.id},
     )
-    db.session.commit()
     return case
 
 
@@ -217,6 +196,7 @@ def _applicant_name(user: User) -> str:
     return user.display_name or user.username
 
 
+@operation
 def update_draft(
     user: User, case_id: int, data: dict[str, Any], version: int | None
 ) -> Application:
@@ -243,16 +223,7 @@ def update_draft(
         application_id=case.id,
         details={"fields": changed},
     )
-    _commit()
     return case
-
-
-def _is_own(user: User, case: Application) -> bool:
-    if case.organization_id is not None:
-        return user.organization_id == case.organization_id
-    if case.person_id is not None:
-        return user.person_id == case.person_id
-    return case.applicant_user_id == user.id
 
 
 # --- facts -----------------------------------------------------------------------------
@@ -313,7 +284,7 @@ def case_facts(
         "batch_opens_on": batch.opens_on if batch else None,
         "batch_closes_on": batch.closes_on if batch else None,
         "eligible": case.eligible,
-        "money_program": case.program.definition.get("amount", {}).get("kind", "none") != "none",
+        "money_program": effects.moves_money(case.program),
         "computed_amount": case.computed_amount,
         "approved_amount": case.approved_amount,
         "max_award": max_award(case.program, on, params),
@@ -345,26 +316,13 @@ def actions_for(user: User, case: Application) -> list[str]:
 # --- the engine ------------------------------------------------------------------------
 
 
-@dataclass
-class ActionInput:
-    version: int | None = None
-    reason: str | None = None
-    articles: list[str] = field(default_factory=list)
-    failed_rules: list[str] = field(default_factory=list)
-    amount: Decimal | None = None
-    score: int | None = None
-    comment: str | None = None
-    payment_reference: str | None = None
-    objection_id: int | None = None
-
-
-MONEY_ACTIONS = frozenset({"city_approve", "city_reject", "uphold_objection", "disburse"})
-
-
+@operation
 def act(
     user: User | None, case_id: int, action: str, inp: ActionInput | None = None
 ) -> Application:
-    """Apply one workflow action to one case, in one transaction."""
+    """Apply one workflow action to one case, in one unit of work: the case (and its batch
+    when money moves) locked, the guards asked, the declared effects applied, the audit
+    event written, the applicant told; all of it, or nothing."""
     inp = inp or ActionInput()
     if action == "publish":
         # A case enters its notice only together with the notice itself.
@@ -373,25 +331,17 @@ def act(
             code="invalid_transition",
         )
     try:
-        case = _act(user, case_id, action, inp)
-        _commit()
+        case = apply_action(user, case_id, action, inp)
+        db.session.flush()
     except IntegrityError as exc:
-        db.session.rollback()
         if "benefit_claims" in str(exc.orig):
             raise DuplicateBenefit(
                 "同一人员（或企业）的同一期间补助已被另一申报占用，不能重复享受。"
             ) from exc
         raise
-    notify.after_action(case, action)
+    if "applicant" in get_action(case.workflow_id, action).notify:  # type: ignore[union-attr]
+        notify.after_action(case, action)
     return case
-
-
-def _commit() -> None:
-    try:
-        db.session.commit()
-    except StaleDataError as exc:
-        db.session.rollback()
-        raise VersionConflict() from exc
 
 
 def _load_for_action(user: User | None, case_id: int) -> Application:
@@ -411,7 +361,8 @@ def _load_for_action(user: User | None, case_id: int) -> Application:
     return get_visible(user, case_id, lock=True)
 
 
-def _act(user: User | None, case_id: int, action: str, inp: ActionInput) -> Application:
+def _context(user: User | None, case_id: int, action: str, inp: ActionInput) -> ActionContext:
+    """The case locked and fresh, its batch (locked when the action moves money)."""
     from zhongchuang.services import eligibility
 
     case = _load_for_action(user, case_id)
@@ -422,37 +373,32 @@ def _act(user: User | None, case_id: int, action: str, inp: ActionInput) -> Appl
             f"该案件已被他人更新（您看到的是第 {inp.version} 版，当前为第 {case.version} 版），"
             "请刷新后重试。"
         )
-    spec = get_action(case.workflow_id, action)
+    spec = get_action(case.workflow_id, action) or ActionSpec(
+        action, frozenset(), None, frozenset(), action, action
+    )
     batch: Batch | None = None
     if case.batch_id is not None:
         stmt = sa.select(Batch).where(Batch.id == case.batch_id)
-        if action in MONEY_ACTIONS:
+        if spec.moves_money:
             stmt = stmt.with_for_update()
         batch = db.session.execute(stmt).scalar_one()
-        if action in MONEY_ACTIONS:
+        if spec.moves_money:
             db.session.refresh(batch)
-
-    extra: dict[str, Any] = {}
-    outcome = None
     params = eligibility.parameter_table(case.program)  # read once for the whole action
-    if action == "submit" and spec is not None and case.state in spec.sources:
-        outcome = eligibility.evaluate_case(case, today(), params)
-        extra.update(
-            eligible=outcome.eligible,
-            eligibility_failures=tuple(outcome.failures),
-            policy_in_force_on_submission=outcome.policy_in_force,
-            duplicate_benefit=outcome.duplicate,
-            computed_amount=outcome.amount,
-        )
-    if action == "uphold_objection" or action == "dismiss_objection":
-        _objection(case, inp, required=True)
-    facts = case_facts(case, batch, params=params, **extra)
-    if action == "city_approve" and inp.amount is None and facts.money_program:
-        # Unless the city reviewer sets another, the approved amount is the computed one.
-        inp.amount = case.computed_amount
-    req = ActionRequest(
+    return ActionContext(user, case, spec, inp, batch, params, today(), from_state=case.state)
+
+
+def apply_action(user: User | None, case_id: int, action: str, inp: ActionInput) -> Application:
+    """The engine's core, in the caller's unit of work: ``act`` without its refusal of
+    ``publish`` (which only ``notices.publish_notice`` applies, with the notice) and
+    without telling the applicant."""
+    ctx = _context(user, case_id, action, inp)
+    case, spec = ctx.case, ctx.spec
+    effects.run(effects.PREPARE, spec.prepare, ctx)
+    facts = case_facts(case, ctx.batch, params=ctx.params, **ctx.facts)
+    ctx.request = req = ActionRequest(
         action=action,
-        today=today(),
+        today=ctx.today,
         version=inp.version,
         reason=(inp.reason or "").strip() or None,
         articles=tuple(inp.articles),
@@ -461,177 +407,44 @@ def _act(user: User | None, case_id: int, action: str, inp: ActionInput) -> Appl
         score=inp.score,
         payment_reference=(inp.payment_reference or "").strip() or None,
     )
-    actor = actor_for(user)
-    decision = check(action, actor, facts, req)
+    decision = check(action, actor_for(user), facts, req)
+    outcome = ctx.outcome
     if outcome is not None and not outcome.policy_in_force and not decision.allowed:
         raise PolicyNotInForce(outcome.policy_message)
     raise_for(decision)
-    if action == "submit":
-        from zhongchuang.errors import GuardFailed
-        from zhongchuang.services.attachments import missing_attachments
+    effects.run(effects.CHECK, spec.checks, ctx)
 
-        missing = missing_attachments(case)
-        if missing:
-            raise GuardFailed(
-                f"尚缺必需的附件：{'、'.join(missing)}。请上传后再提交。",
-                errors={"attachments": [f"请上传“{label}”。" for label in missing]},
-            )
-
-    from_state = case.state
-    to_state = (
-        next_state(case.workflow_id, case.state, action) if spec and spec.dest else case.state
-    )
-    role = role_for_action(user, action, case.workflow_id)
-    details: dict[str, Any] = {}
-    t = today()
-
-    # Effects, before the state moves.
-    if action == "submit":
-        assert outcome is not None
-        case.eligible = outcome.eligible
-        case.computed_amount = outcome.amount
-        case.explanation = outcome.explanation
-        case.snapshot = outcome.snapshot
-        case.catalogue_version_id = outcome.catalogue_version_id
-        case.submitted_on = t
-        eligibility.replace_claims(case, outcome.claims)
-        details["computed_amount"] = _s(outcome.amount)
-        details["eligible"] = outcome.eligible
-    elif action == "county_approve":
-        case.first_approver_id = user.id if user else None
-    elif action == "city_approve":
-        amount = inp.amount if inp.amount is not None else case.computed_amount
-        if facts.money_program:
-            assert batch is not None
-            assert amount is not None
-            batch.reserved = budget_rules.reserve(
-                batch.budget, batch.reserved, batch.consumed, amount
-            )
-            case.approved_amount = amount
-        else:
-            case.approved_amount = Decimal("0.00")
-        details["approved_amount"] = _s(case.approved_amount)
-    elif action in ("city_reject", "uphold_objection"):
-        if from_state in HOLDING_STATES and case.approved_amount and batch is not None:
-            batch.reserved = budget_rules.release(batch.reserved, case.approved_amount)
-            details["released"] = _s(case.approved_amount)
-        eligibility.release_claims(case)
-        if action == "uphold_objection":
-            obj = _objection(case, inp, required=True)
-            _rule_objection(obj, "upheld", user, inp.reason)
-            details["objection_id"] = obj.id
-    elif action == "dismiss_objection":
-        obj = _objection(case, inp, required=True)
-        _rule_objection(obj, "dismissed", user, inp.reason)
-        details["objection_id"] = obj.id
-    elif action in ("county_reject", "withdraw"):
-        eligibility.release_claims(case)
-    elif action == "expert_score":
-        assert user is not None
-        assignment = db.session.execute(
-            sa.select(ExpertAssignment).where(
-                ExpertAssignment.application_id == case.id, ExpertAssignment.expert_id == user.id
-            )
-        ).scalar_one()
-        assignment.score = int(inp.score)  # type: ignore[arg-type]
-        assignment.comment = (inp.comment or "").strip() or None
-        assignment.scored_at = now()
-        details["score"] = assignment.score
-    elif action == "expert_conclude":
-        avg = db.session.execute(
-            sa.select(sa.func.avg(ExpertAssignment.score)).where(
-                ExpertAssignment.application_id == case.id, ExpertAssignment.score.is_not(None)
-            )
-        ).scalar()
-        case.score_average = (
-            Decimal(str(avg)).quantize(Decimal("0.01")) if avg is not None else None
-        )
-        details["score_average"] = _s(case.score_average)
-    elif action == "conclude_notice":
-        if case.program.code == "makerspace_recognition":
-            space = _recognise_maker_space(case, t)
-            details["maker_space_id"] = space.id
-    elif action == "disburse":
-        assert batch is not None
-        if case.approved_amount:
-            batch.reserved, batch.consumed = budget_rules.consume(
-                batch.reserved, batch.consumed, case.approved_amount
-            )
-        case.payment_reference = req.payment_reference
-        case.disbursed_on = t
-        details["payment_reference"] = case.payment_reference
-        details["amount"] = _s(case.approved_amount)
-
-    if to_state != from_state:
-        stays.record_transition(case, from_state, to_state, t)
-        case.state = to_state
-        case.state_entered_on = t
-        limit = (
-            _time_limit(case, to_state, params)
-            if waiting_role(to_state) not in (None, "applicant")
-            else None
-        )
-        case.due_on = wcal.due_date(t, limit) if limit else None
+    to_state = next_state(case.workflow_id, case.state, action) if spec.dest else case.state
+    effects.run(effects.APPLY, spec.effects, ctx)
+    if to_state != ctx.from_state:
+        _enter(case, ctx.from_state, to_state, ctx)
     # Every action touches the row, so the version moves even without a state change.
     case.updated_at = now()
     audit.record(
         "case.action",
         actor=user,
-        role=role,
+        role=role_for_action(user, action, case.workflow_id),
         application_id=case.id,
         action=action,
-        from_state=from_state,
+        from_state=ctx.from_state,
         to_state=to_state,
         reason=req.reason,
         articles=list(req.articles) + [f"rule:{r}" for r in req.failed_rules],
-        details=details,
+        details=ctx.details,
         actor_name=None if user else "system",
     )
     db.session.flush()
     return case
 
 
-def _s(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value:.2f}"
-
-
-def _objection(case: Application, inp: ActionInput, *, required: bool) -> Objection:
-    if inp.objection_id is None:
-        obj = db.session.execute(
-            sa.select(Objection)
-            .where(Objection.application_id == case.id, Objection.status == "open")
-            .order_by(Objection.id)
-            .limit(1)
-        ).scalar_one_or_none()
-    else:
-        obj = db.session.get(Objection, inp.objection_id)
-        if obj is not None and obj.application_id != case.id:
-            obj = None
-    if obj is None or obj.status != "open":
-        raise ValidationFailed(
-            "没有待处理的异议。", errors={"objection_id": ["该案件没有这条待处理的异议。"]}
-        )
-    return obj
-
-
-def _rule_objection(obj: Objection, status: str, user: User | None, reason: str | None) -> None:
-    obj.status = status
-    obj.ruling_reason = (reason or "").strip() or None
-    obj.ruled_by = user.id if user else None
-    obj.ruled_at = now()
-
-
-def _recognise_maker_space(case: Application, on: date) -> MakerSpace:
-    data = case.data or {}
-    space = MakerSpace(
-        name=str(data.get("space_name") or case.applicant_name),
-        space_type=str(data.get("space_type") or ""),
-        level="city",
-        district=str(data.get("district") or case.district),
-        recognised_on=on,
-        operator_id=case.organization_id,
-        application_id=case.id,
+def _enter(case: Application, from_state: str, to_state: str, ctx: ActionContext) -> None:
+    """The case moves: its stay in the old state ends, the new state's time limit starts."""
+    stays.record_transition(case, from_state, to_state, ctx.today)
+    case.state = to_state
+    case.state_entered_on = ctx.today
+    limit = (
+        _time_limit(case, to_state, ctx.params)
+        if waiting_role(to_state) not in (None, "applicant")
+        else None
     )
-    db.session.add(space)
-    db.session.flush()
-    return space
+    case.due_on = wcal.due_date(ctx.today, limit) if limit else None

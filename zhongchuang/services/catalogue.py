@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 
@@ -27,9 +27,15 @@ from zhongchuang.models import (
     Program,
     User,
 )
-from zhongchuang.policy.catalogue import Catalogue, CatalogueError, catalogue_from_text
+from zhongchuang.policy.catalogue import (
+    Catalogue,
+    CatalogueError,
+    ParameterSpec,
+    catalogue_from_text,
+)
 from zhongchuang.services import audit
 from zhongchuang.services.runtime import now, today
+from zhongchuang.uow import operation
 
 
 @dataclass
@@ -70,6 +76,7 @@ def load_catalogue_file(path: str, by: User | None = None) -> LoadReport:
     return load_catalogue_text(text, Path(path).name, by=by)
 
 
+@operation
 def load_catalogue_text(text: str, filename: str, by: User | None = None) -> LoadReport:
     catalogue = catalogue_from_text(text, filename)  # refuses a bad file whole
     digest = hashlib.sha256(text.encode()).hexdigest()
@@ -112,7 +119,6 @@ def load_catalogue_text(text: str, filename: str, by: User | None = None) -> Loa
             "parameters_versioned": report.parameters_versioned,
         },
     )
-    db.session.commit()
     return report
 
 
@@ -183,6 +189,27 @@ def _same(a: Decimal | int, b: str) -> bool:
     return Decimal(str(a)) == Decimal(b)
 
 
+@dataclass
+class _ParameterScope:
+    """One scope of parameters being loaded: policy-wide (``program`` ``None``) or one
+    program's. ``rows`` are its stored parameters, and grow as the load adds some."""
+
+    policy: Policy
+    program: Program | None
+    version: CatalogueVersion
+    today: date
+    rows: list[Parameter]
+
+    @property
+    def program_id(self) -> int | None:
+        return self.program.id if self.program else None
+
+    @property
+    def label(self) -> str:
+        """How the report names the scope: the program's code, ``*`` for policy-wide."""
+        return self.program.code if self.program else "*"
+
+
 def _upsert_parameters(
     cat: Catalogue,
     policy: Policy,
@@ -190,85 +217,99 @@ def _upsert_parameters(
     version: CatalogueVersion,
     report: LoadReport,
 ) -> None:
+    """Add, correct or version every parameter of the file (policy-wide ones first, then
+    each program's), recording in ``report`` which were added and which versioned."""
     t = today()
-    groups: list[tuple[Program | None, list[Any]]] = [(None, list(cat.parameters))]
+    groups: list[tuple[Program | None, list[ParameterSpec]]] = [(None, list(cat.parameters))]
     groups += [(programs[p.code], list(p.parameters)) for p in cat.programs]
     for program, specs in groups:
-        pid = program.id if program else None
-        rows = list(
-            db.session.execute(
-                sa.select(Parameter).where(
-                    Parameter.policy_id == policy.id,
-                    Parameter.program_id.is_(None) if pid is None else Parameter.program_id == pid,
-                )
-            ).scalars()
-        )
-        scope = program.code if program else "*"
+        scope = _ParameterScope(policy, program, version, t, _stored_parameters(policy, program))
         for spec in specs:
-            same_name = [r for r in rows if r.name == spec.name]
-            exact = next((r for r in same_name if r.valid_from == spec.valid_from), None)
-            meta = {
-                "label": spec.label,
-                "unit": spec.unit,
-                "article": spec.article,
-                "source": spec.source,
-                "confirmed": spec.confirmed,
-            }
-            if exact is not None and _same(spec.value, exact.value):
-                for k, v in meta.items():
-                    setattr(exact, k, v)
-                exact.valid_to = (
-                    spec.valid_to if exact.valid_to is None or spec.valid_to else exact.valid_to
-                )
-                continue
-            current = next(
-                (
-                    r
-                    for r in same_name
-                    if r.valid_from <= t and (r.valid_to is None or r.valid_to >= t)
-                ),
-                None,
-            )
-            if current is not None and _same(spec.value, current.value) and exact is not None:
-                continue  # already versioned by an earlier load of this file
-            new_value = str(spec.value)
-            if exact is None and current is None:
-                row = Parameter(
-                    policy_id=policy.id,
-                    program_id=pid,
-                    name=spec.name,
-                    value=new_value,
-                    valid_from=spec.valid_from,
-                    valid_to=spec.valid_to,
-                    catalogue_version_id=version.id,
-                    **meta,
-                )
-                db.session.add(row)
-                rows.append(row)
-                report.parameters_added.append(f"{scope}.{spec.name}")
-                continue
-            target = exact or current
-            assert target is not None
-            if target.valid_from >= t:
-                # Not yet in effect: nothing was judged by it, correct it in place.
-                target.value = new_value
-                target.valid_to = spec.valid_to
-                for k, v in meta.items():
-                    setattr(target, k, v)
-                target.catalogue_version_id = version.id
-            else:
-                target.valid_to = t - timedelta(days=1)
-                row = Parameter(
-                    policy_id=policy.id,
-                    program_id=pid,
-                    name=spec.name,
-                    value=new_value,
-                    valid_from=t,
-                    valid_to=spec.valid_to,
-                    catalogue_version_id=version.id,
-                    **meta,
-                )
-                db.session.add(row)
-                rows.append(row)
-            report.parameters_versioned.append(f"{scope}.{spec.name}")
+            outcome = _upsert_parameter(scope, spec)
+            if outcome == "added":
+                report.parameters_added.append(f"{scope.label}.{spec.name}")
+            elif outcome == "versioned":
+                report.parameters_versioned.append(f"{scope.label}.{spec.name}")
     db.session.flush()
+
+
+def _stored_parameters(policy: Policy, program: Program | None) -> list[Parameter]:
+    """The parameters stored for the policy, policy-wide or of ``program``."""
+    pid = program.id if program else None
+    return list(
+        db.session.execute(
+            sa.select(Parameter).where(
+                Parameter.policy_id == policy.id,
+                Parameter.program_id.is_(None) if pid is None else Parameter.program_id == pid,
+            )
+        ).scalars()
+    )
+
+
+def _upsert_parameter(
+    scope: _ParameterScope, spec: ParameterSpec
+) -> Literal["added", "versioned"] | None:
+    """Bring one parameter of the file into the database; what was done to it (``None``
+    when its value was already stored)."""
+    same_name = [r for r in scope.rows if r.name == spec.name]
+    exact = next((r for r in same_name if r.valid_from == spec.valid_from), None)
+    meta = _parameter_meta(spec)
+    if exact is not None and _same(spec.value, exact.value):
+        for k, v in meta.items():
+            setattr(exact, k, v)
+        exact.valid_to = (
+            spec.valid_to if exact.valid_to is None or spec.valid_to else exact.valid_to
+        )
+        return None
+    t = scope.today
+    current = next(
+        (r for r in same_name if r.valid_from <= t and (r.valid_to is None or r.valid_to >= t)),
+        None,
+    )
+    if current is not None and _same(spec.value, current.value) and exact is not None:
+        return None  # already versioned by an earlier load of this file
+    if exact is None and current is None:
+        _add_parameter(scope, spec, meta, valid_from=spec.valid_from)
+        return "added"
+    target = exact or current
+    assert target is not None
+    if target.valid_from >= t:
+        # Not yet in effect: nothing was judged by it, correct it in place.
+        target.value = str(spec.value)
+        target.valid_to = spec.valid_to
+        for k, v in meta.items():
+            setattr(target, k, v)
+        target.catalogue_version_id = scope.version.id
+    else:
+        target.valid_to = t - timedelta(days=1)
+        _add_parameter(scope, spec, meta, valid_from=t)
+    return "versioned"
+
+
+def _parameter_meta(spec: ParameterSpec) -> dict[str, Any]:
+    """The descriptive columns of a parameter, copied from the file as they are."""
+    return {
+        "label": spec.label,
+        "unit": spec.unit,
+        "article": spec.article,
+        "source": spec.source,
+        "confirmed": spec.confirmed,
+    }
+
+
+def _add_parameter(
+    scope: _ParameterScope, spec: ParameterSpec, meta: dict[str, Any], *, valid_from: date
+) -> None:
+    """Store a new row of ``spec``'s value from ``valid_from`` in the scope."""
+    row = Parameter(
+        policy_id=scope.policy.id,
+        program_id=scope.program_id,
+        name=spec.name,
+        value=str(spec.value),
+        valid_from=valid_from,
+        valid_to=spec.valid_to,
+        catalogue_version_id=scope.version.id,
+        **meta,
+    )
+    db.session.add(row)
+    scope.rows.append(row)

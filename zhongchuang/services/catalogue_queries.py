@@ -47,6 +47,10 @@ def public_overview() -> Overview:
     return ov
 
 
+def get_policy(policy_id: int) -> Policy | None:
+    return db.session.get(Policy, policy_id)
+
+
 @dataclass
 class PolicyView:
     policy: Policy
@@ -59,7 +63,7 @@ class PolicyView:
 def policy_view(policy_id: int) -> PolicyView | None:
     from zhongchuang.models import Article
 
-    policy = db.session.get(Policy, policy_id)
+    policy = get_policy(policy_id)
     if policy is None:
         return None
     articles = list(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from zhongchuang.errors import Forbidden, ValidationFailed
 from zhongchuang.extensions import db
@@ -10,8 +11,10 @@ from zhongchuang.models import ExpertAssignment, User, UserRole
 from zhongchuang.services import audit
 from zhongchuang.services.cases import get_visible
 from zhongchuang.services.runtime import now
+from zhongchuang.uow import operation
 
 
+@operation
 def assign_experts(user: User, case_id: int, expert_ids: list[int]) -> list[ExpertAssignment]:
     if not user.has_role("city_reviewer"):
         raise Forbidden("只有市级审核人员可以指派专家。")
@@ -66,5 +69,16 @@ def assign_experts(user: User, case_id: int, expert_ids: list[int]) -> list[Expe
         details={"experts": ids},
     )
     case.updated_at = now()
-    db.session.commit()
     return added
+
+
+def assignments(case_id: int) -> list[ExpertAssignment]:
+    """The experts assigned to a case, in the order they were assigned (with each expert)."""
+    return list(
+        db.session.execute(
+            sa.select(ExpertAssignment)
+            .where(ExpertAssignment.application_id == case_id)
+            .options(selectinload(ExpertAssignment.expert))
+            .order_by(ExpertAssignment.id)
+        ).scalars()
+    )

@@ -27,6 +27,7 @@ from zhongchuang.policy.identity import district_name
 from zhongchuang.services import audit
 from zhongchuang.services.cases import visibility_filter
 from zhongchuang.services.runtime import now, today
+from zhongchuang.uow import unit_of_work
 from zhongchuang.workflow.machine import state_label
 
 EXPORT_ROLES: Final = ("finance", "city_reviewer", "admin")
@@ -162,13 +163,15 @@ def export_cases(user: User, filters: ExportFilters | None = None) -> tuple[IO[b
     ):
         info.append(list(row))
 
-    audit.record(
-        "export.cases",
-        actor=user,
-        role=next((r for r in EXPORT_ROLES if user.has_role(r)), None),
-        details={"count": count, "filters": {k: v for k, v in asdict(f).items() if v}},
-    )
-    db.session.commit()
+    # The export is recorded (and the audit chain's head released) before the workbook is
+    # written out, as its own unit of work.
+    with unit_of_work():
+        audit.record(
+            "export.cases",
+            actor=user,
+            role=next((r for r in EXPORT_ROLES if user.has_role(r)), None),
+            details={"count": count, "filters": {k: v for k, v in asdict(f).items() if v}},
+        )
 
     out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - returned
     wb.save(out)

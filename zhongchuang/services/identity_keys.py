@@ -8,10 +8,14 @@ from zhongchuang.extensions import db
 from zhongchuang.models import Person, RosterRow
 from zhongchuang.services import audit
 from zhongchuang.services.runtime import vault
+from zhongchuang.uow import operation
 
 
+@operation
 def rotate_all(batch: int = 1000) -> int:
-    """Re-encrypt every identity number under the newest key; one audit event."""
+    """Re-encrypt every identity number under the newest key; one audit event. One unit of
+    work: every page of rows is flushed as it is done, all of it committed once at the end
+    (a failure part-way leaves every number under its old key)."""
     v = vault()
     count = 0
     for model in (Person, RosterRow):
@@ -35,5 +39,4 @@ def rotate_all(batch: int = 1000) -> int:
             last = rows[-1].id
             db.session.flush()
     audit.record("admin.id_key_rotation", actor_name="cli", details={"count": count})
-    db.session.commit()
     return count

@@ -15,6 +15,7 @@ from zhongchuang.extensions import db
 from zhongchuang.models import Notification, User
 from zhongchuang.services.notify import APPLICANT_MESSAGES
 from zhongchuang.services.runtime import now
+from zhongchuang.uow import operation
 from zhongchuang.workflow.machine import action_label
 
 
@@ -37,6 +38,7 @@ def unread_count(user: User) -> int:
     ).scalar_one()
 
 
+@operation
 def mark_read(user: User, notification_id: int) -> Notification:
     """Mark one of the user's notifications read; another user's is not found."""
     note = db.session.get(Notification, notification_id)
@@ -44,17 +46,16 @@ def mark_read(user: User, notification_id: int) -> Notification:
         raise NotFound("未找到该消息。")
     if note.read_at is None:
         note.read_at = now()
-        db.session.commit()
     return note
 
 
+@operation
 def mark_all_read(user: User) -> int:
     done = db.session.execute(
         sa.update(Notification)
         .where(Notification.user_id == user.id, Notification.read_at.is_(None))
         .values(read_at=now())
     )
-    db.session.commit()
     return int(done.rowcount or 0)
 
 

@@ -27,6 +27,7 @@ from zhongchuang.security import new_token, token_digest
 from zhongchuang.services import audit, notify
 from zhongchuang.services.accounts import _check_username, _new_user, password_problems
 from zhongchuang.services.runtime import now, setting
+from zhongchuang.uow import after_commit, operation
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
@@ -83,6 +84,7 @@ class IssuedInvitation:
     link: str
 
 
+@operation
 def create_invitation(
     owner: User, email: str, *, link_for: Callable[[str], str]
 ) -> IssuedInvitation:
@@ -113,7 +115,6 @@ def create_invitation(
         f"{owner.display_name or owner.username} 邀请您作为“{org.name}”的成员使用嘉兴市众创空间"
         f"政策申报系统。\n\n请在 {days} 天内打开以下链接注册账号（链接只能使用一次）：\n{link}\n\n"
         "如果您不认识邀请人，请忽略本邮件。",
-        commit=False,
     )
     audit.record(
         "account.invitation_create",
@@ -126,11 +127,11 @@ def create_invitation(
             "expires_at": inv.expires_at.isoformat(),
         },
     )
-    db.session.commit()
-    notify.deliver_pending()
+    after_commit(notify.deliver_pending, once=True)
     return IssuedInvitation(inv, token, link)
 
 
+@operation
 def revoke_invitation(owner: User, invitation_id: int) -> None:
     org = _owned_organization(owner)
     inv = db.session.get(Invitation, invitation_id)
@@ -145,7 +146,6 @@ def revoke_invitation(owner: User, invitation_id: int) -> None:
         role="applicant",
         details={"organization_id": org.id, "invitation_id": inv.id},
     )
-    db.session.commit()
 
 
 def invitation_for_token(token: str, *, lock: bool = False) -> Invitation:
@@ -176,6 +176,7 @@ class MemberRegistration:
     display_name: str
 
 
+@operation
 def accept_invitation(token: str, reg: MemberRegistration) -> User:
     """Register a new applicant account in the inviting organisation; the link is spent."""
     inv = invitation_for_token(token, lock=True)
@@ -209,10 +210,10 @@ def accept_invitation(token: str, reg: MemberRegistration) -> User:
         role="applicant",
         details={"organization_id": org.id, "invitation_id": inv.id, "user_id": user.id},
     )
-    db.session.commit()
     return user
 
 
+@operation
 def remove_member(owner: User, member_id: int) -> User:
     """The member leaves the organisation and is deactivated: no more access to its cases."""
     org = _owned_organization(owner)
@@ -235,5 +236,4 @@ def remove_member(owner: User, member_id: int) -> User:
         role="applicant",
         details={"organization_id": org.id, "user_id": member.id, "username": member.username},
     )
-    db.session.commit()
     return member

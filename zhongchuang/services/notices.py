@@ -7,9 +7,11 @@ public, with a real name and phone, only while the notice runs.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -17,10 +19,13 @@ from zhongchuang.errors import DomainError, Forbidden, NotFound, ValidationFaile
 from zhongchuang.extensions import db
 from zhongchuang.models import Application, Notice, NoticeItem, Objection, User
 from zhongchuang.policy.identity import mask_name
-from zhongchuang.services import audit
-from zhongchuang.services.cases import ActionInput, _act, _commit, get_visible
+from zhongchuang.services import audit, notify
+from zhongchuang.services.cases import ActionInput, act, apply_action, get_visible
 from zhongchuang.services.runtime import now, today
+from zhongchuang.uow import operation, separately
 from zhongchuang.workflow import calendar as wcal
+
+job_log = logging.getLogger("zhongchuang.jobs")
 
 PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
 MAX_WORKING_DAYS = 30
@@ -40,6 +45,7 @@ def public_name(case: Application) -> str:
     return case.applicant_name
 
 
+@operation
 def publish_notice(
     user: User, application_ids: list[int], working_days: int = 5, title: str | None = None
 ) -> PublishResult:
@@ -70,31 +76,31 @@ def publish_notice(
         and wcal.calendar_certain(period.ends_on),
     )
     result = PublishResult(notice=None)
+    whole = db.session.begin_nested()  # undone whole when no case could be published
     db.session.add(notice)
     db.session.flush()
     for case_id in ids:
-        sp = db.session.begin_nested()
         try:
-            case = _act(user, case_id, "publish", ActionInput())
-            db.session.add(
-                NoticeItem(
-                    notice_id=notice.id,
-                    application_id=case.id,
-                    public_name=public_name(case),
-                    program_name=case.program.name,
-                    district=case.district,
-                    amount=f"{case.approved_amount:.2f}" if case.approved_amount else None,
+            with separately():
+                case = apply_action(user, case_id, "publish", ActionInput())
+                db.session.add(
+                    NoticeItem(
+                        notice_id=notice.id,
+                        application_id=case.id,
+                        public_name=public_name(case),
+                        program_name=case.program.name,
+                        district=case.district,
+                        amount=f"{case.approved_amount:.2f}" if case.approved_amount else None,
+                    )
                 )
-            )
-            db.session.flush()
-            sp.commit()
+                db.session.flush()
             result.published.append(case_id)
         except DomainError as exc:
-            sp.rollback()
             result.refused[case_id] = exc.message
     if not result.published:
-        db.session.rollback()
+        whole.rollback()
         return result
+    whole.commit()
     audit.record(
         "notice.publish",
         actor=user,
@@ -106,10 +112,7 @@ def publish_notice(
             "ends_on": notice.ends_on.isoformat(),
         },
     )
-    _commit()
     result.notice = notice
-    from zhongchuang.services import notify
-
     for case_id in result.published:
         notify.after_action(db.session.get(Application, case_id), "publish")
     return result
@@ -141,6 +144,7 @@ def notice_state(notice: Notice, on: date) -> str:
     return "ended"
 
 
+@operation
 def lodge_objection(
     notice_id: int, application_id: int, contact_name: str, contact_phone: str, text: str
 ) -> Objection:
@@ -188,7 +192,6 @@ def lodge_objection(
         actor_name="public",
         details={"notice_id": notice.id, "objection_id": obj.id},
     )
-    db.session.commit()
     return obj
 
 
@@ -213,8 +216,6 @@ class CloseResult:
 def close_due_notices() -> CloseResult:
     """Conclude every case whose notice period is over and has no open objection.
     Idempotent: meant for cron (``flask notices close-due``)."""
-    from zhongchuang.services.cases import act
-
     t = today()
     ids = list(
         db.session.execute(
@@ -228,9 +229,23 @@ def close_due_notices() -> CloseResult:
     result = CloseResult()
     for case_id in ids:
         try:
-            act(None, case_id, "conclude_notice")
+            with separately():  # each case concluded, or left waiting, on its own
+                act(None, case_id, "conclude_notice")
             result.concluded.append(case_id)
         except DomainError as exc:
-            db.session.rollback()
             result.waiting[case_id] = exc.message
     return result
+
+
+def close_due_notices_job() -> dict[str, Any]:
+    """公示期满自动办结: the cron / worker form of ``flask notices close-due``
+    (``flask jobs run close-due-notices``)."""
+    result = close_due_notices()
+    if result.concluded or result.waiting:
+        job_log.info(
+            "close-due notices: concluded=%s waiting=%s", result.concluded, sorted(result.waiting)
+        )
+    return {
+        "concluded": result.concluded,
+        "waiting": {str(k): v for k, v in result.waiting.items()},
+    }

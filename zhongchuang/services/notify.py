@@ -1,8 +1,8 @@
 """Notifications to applicants: in the app, and by e-mail through the outbox.
 
-Called after the action's commit, in a transaction of its own: a failed notification or
-mail never undoes a state change. E-mail goes through SMTP when MAIL_SERVER is set;
-in the embedded default it stays in the outbox, which admins can read.
+Written in the action's own unit of work, in a savepoint: a failed notification never undoes
+a state change, and mail is delivered only after the commit. E-mail goes through SMTP when
+MAIL_SERVER is set; in the embedded default it stays in the outbox, which admins can read.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from zhongchuang.extensions import db
 from zhongchuang.models import Application, Notification, OutboxMail, User
 from zhongchuang.services.runtime import now, setting
+from zhongchuang.uow import operation, unit_of_work
 
 log = logging.getLogger("zhongchuang.notify")
 
@@ -39,33 +40,30 @@ def notifying_steps() -> dict[str, str]:
 
 
 def after_action(case: Application, action: str) -> None:
+    """Tell the case's applicant about a step, in the step's own unit of work: the
+    notification and its mail are written with the step (a failure to write them is
+    logged and undoes nothing else), the mail leaves once the step is committed."""
     template = APPLICANT_MESSAGES.get(action)
     if template is None:
         return
-    try:
-        text = template.format(number=case.number, program=case.program.name)
-        recipients = _applicant_users(case)
-        t = now()
-        for user in recipients:
-            db.session.add(
-                Notification(
-                    user_id=user.id,
-                    application_id=case.id,
-                    kind=action,
-                    text=text,
-                    created_at=t,
+    with unit_of_work() as work:
+        with work.savepoint(f"notification for case {case.id}"):
+            text = template.format(number=case.number, program=case.program.name)
+            t = now()
+            for user in _applicant_users(case):
+                db.session.add(
+                    Notification(
+                        user_id=user.id,
+                        application_id=case.id,
+                        kind=action,
+                        text=text,
+                        created_at=t,
+                    )
                 )
-            )
-            if user.email:
-                queue_mail(
-                    user.email, f"【众创空间申报】{case.number} 办理进度", text, commit=False
-                )
-        db.session.commit()
-    except Exception:  # noqa: BLE001 - a notification never undoes the action
-        log.exception("notification for case %s failed", case.id)
-        db.session.rollback()
-        return
-    deliver_pending()
+                if user.email:
+                    queue_mail(user.email, f"【众创空间申报】{case.number} 办理进度", text)
+            db.session.flush()
+        work.after_commit(deliver_pending, once=True)
 
 
 def _applicant_users(case: Application) -> list[User]:
@@ -81,13 +79,16 @@ def _applicant_users(case: Application) -> list[User]:
     return [user] if user is not None and user.active else []
 
 
+@operation
 def queue_mail(to: str, subject: str, body: str, *, commit: bool = True) -> OutboxMail:
+    """A mail in the outbox, sent once the unit it is written in commits. (``commit`` is
+    no longer read: the unit of work commits.)"""
+    del commit
     mail = OutboxMail(
         to_address=to, subject=subject, body=body, status="pending", attempts=0, created_at=now()
     )
     db.session.add(mail)
-    if commit:
-        db.session.commit()
+    db.session.flush()
     return mail
 
 
@@ -105,6 +106,7 @@ def send_pending_job() -> int:
     return send_pending()
 
 
+@operation
 def send_pending(limit: int = 50) -> int:
     mails = list(
         db.session.execute(
@@ -130,7 +132,6 @@ def send_pending(limit: int = 50) -> int:
         mail.status = "sent"
         mail.sent_at = now()
         sent += 1
-    db.session.commit()
     return sent
 
 

@@ -13,6 +13,7 @@ from zhongchuang.extensions import db
 from zhongchuang.models import OutboxMail, User
 from zhongchuang.services import audit, notify
 from zhongchuang.services.runtime import setting
+from zhongchuang.uow import after_commit, operation
 
 PAGE_SIZE = 50
 STATUSES = ("pending", "sent", "kept", "failed")
@@ -56,8 +57,10 @@ def list_mails(
     return OutboxPage(rows, rows[-1].id if more and rows else None, counts)
 
 
+@operation
 def resend(user: User, mail_id: int) -> OutboxMail:
-    """Put a mail back in the queue and try to send the queue now."""
+    """Put a mail back in the queue and try to send the queue now (once it is committed;
+    the mail answered is read again after the sending)."""
     _require_admin(user)
     mail = db.session.get(OutboxMail, mail_id)
     if mail is None:
@@ -74,9 +77,7 @@ def resend(user: User, mail_id: int) -> OutboxMail:
         role="admin",
         details={"mail_id": mail.id, "from_status": previous, "to": mail.to_address},
     )
-    db.session.commit()
-    notify.send_pending()
-    db.session.refresh(mail)
+    after_commit(notify.send_pending)
     return mail
 
 

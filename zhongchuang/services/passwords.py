@@ -22,10 +22,12 @@ from zhongchuang.services import audit, notify
 from zhongchuang.services.accounts import password_problems
 from zhongchuang.services.members import LinkInvalid
 from zhongchuang.services.runtime import now, setting
+from zhongchuang.uow import after_commit, operation
 
 RESET_LINK_REFUSED = "该找回密码链接无效、已使用或已过期，请重新申请。"
 
 
+@operation
 def change_password(user: User, current: str, new: str) -> User:
     """Change one's own password; every other session of the account ends."""
     errors: dict[str, list[str]] = {}
@@ -41,10 +43,10 @@ def change_password(user: User, current: str, new: str) -> User:
     user.password_hash = generate_password_hash(new)
     user.session_token = secrets.token_hex(16)
     audit.record("account.password_change", actor=user)
-    db.session.commit()
     return user
 
 
+@operation
 def request_reset(identifier: str, *, link_for: Callable[[str], str]) -> None:
     """Mail a recovery link to the account(s) with this username or e-mail address.
 
@@ -86,13 +88,11 @@ def request_reset(identifier: str, *, link_for: Callable[[str], str]) -> None:
             f"“{user.username}”的密码。请在 {minutes} 分钟内打开以下链接设置新密码"
             f"（链接只能使用一次）：\n{link_for(token)}\n\n如果不是您本人申请，请忽略本邮件，"
             "您的密码不会改变。",
-            commit=False,
         )
         db.session.flush()
         audit.record("account.password_reset_request", actor=user, details={"reset_id": reset.id})
     if users:
-        db.session.commit()
-        notify.deliver_pending()
+        after_commit(notify.deliver_pending, once=True)
 
 
 def _valid_reset(token: str, *, lock: bool = False) -> tuple[PasswordReset, User]:
@@ -113,6 +113,7 @@ def check_reset_link(token: str) -> None:
     _valid_reset(token)
 
 
+@operation
 def reset_password(token: str, new: str) -> User:
     """Set a new password through a recovery link; the link and its siblings are spent,
     sessions and API tokens end, a lockout is lifted."""
@@ -135,5 +136,4 @@ def reset_password(token: str, new: str) -> User:
         .values(revoked_at=t)
     )
     audit.record("account.password_reset", actor=user, details={"reset_id": row.id})
-    db.session.commit()
     return user

@@ -24,6 +24,7 @@ from zhongchuang.services import audit
 from zhongchuang.services.accounts import PHONE_RE
 from zhongchuang.services.members import EMAIL_RE
 from zhongchuang.services.runtime import vault
+from zhongchuang.uow import operation
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ def _clean(value: str | None) -> str | None:
     return value or None
 
 
+@operation
 def update_contact(user: User, contact: Contact) -> User:
     allowed = editable_contact_fields(user)
     phone, email, address = _clean(contact.phone), _clean(contact.email), _clean(contact.address)
@@ -100,7 +102,6 @@ def update_contact(user: User, contact: Contact) -> User:
                 "fields": changed,
             },
         )
-        db.session.commit()
     return user
 
 
@@ -119,6 +120,7 @@ def _check_reason(reason: str | None, errors: dict[str, list[str]]) -> str:
     return text
 
 
+@operation
 def correct_person(
     admin: User, person_id: int, *, name: str, id_number: str | None, reason: str
 ) -> Person:
@@ -175,10 +177,10 @@ def correct_person(
         reason=why,
         details={"person_id": person.id, "from": before, "to": after},
     )
-    db.session.commit()
     return person
 
 
+@operation
 def correct_organization(
     admin: User, organization_id: int, *, name: str, credit_code: str | None, reason: str
 ) -> Organization:
@@ -240,5 +242,4 @@ def correct_organization(
         reason=why,
         details={"organization_id": org.id, "from": before, "to": after},
     )
-    db.session.commit()
     return org

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from zhongchuang.errors import Forbidden, NotFound
-from zhongchuang.extensions import db
 from zhongchuang.models import Application, User
 from zhongchuang.services import audit, cases
 from zhongchuang.services.runtime import vault
+from zhongchuang.uow import operation
 
 #: The roles whose work needs the full number (核验身份).
 REVEAL_ROLES = ("county_reviewer", "city_reviewer")
@@ -52,6 +52,7 @@ def may_reveal(user: User, case: Application) -> bool:
     return case.person_id is not None and reveal_role(user, case) is not None
 
 
+@operation
 def reveal_identity(user: User, case_id: int) -> RevealedIdentity:
     """The full identity number of the case's applicant; writes ``pii.reveal``.
 
@@ -76,7 +77,6 @@ def reveal_identity(user: User, case_id: int) -> RevealedIdentity:
             "id_number_masked": person.id_number_masked,
         },
     )
-    db.session.commit()
     return RevealedIdentity(
         application_id=case.id,
         person_id=person.id,

@@ -28,8 +28,9 @@ from zhongchuang.models import (
     User,
     UserRole,
 )
-from zhongchuang.services import cases, notices
+from zhongchuang.services import cases, experts, notices
 from zhongchuang.services.runtime import today
+from zhongchuang.uow import operation
 from zhongchuang.workflow import calendar as wcal
 from zhongchuang.workflow.machine import FINAL_STATES
 
@@ -91,8 +92,9 @@ def _visible_numbers(user: User, ids: list[int]) -> dict[int, str]:
 
 
 def batch_act(user: User, selection: list[tuple[int, int | None]], action: str) -> list[CaseResult]:
-    """Apply ``action`` to each case in turn through :func:`cases.act` — each in its own
-    transaction, so one refusal stops nothing else; a result per case."""
+    """Apply ``action`` to each case in turn through :func:`cases.act` — each its own unit
+    of work (this is not an operation: it must not join them into one), so one refusal,
+    rolled back by its unit, stops nothing else; a result per case."""
     if action not in BATCH_ACTIONS:
         raise ValidationFailed("不支持批量执行该操作。", errors={"action": ["请选择批量操作。"]})
     numbers = _visible_numbers(user, [i for i, _v in selection])
@@ -105,7 +107,6 @@ def batch_act(user: User, selection: list[tuple[int, int | None]], action: str) 
         try:
             cases.act(user, case_id, action, cases.ActionInput(version=version))
         except DomainError as exc:
-            db.session.rollback()
             results.append(CaseResult(case_id, number, False, exc.message))
         else:
             results.append(CaseResult(case_id, number, True, "已完成。"))
@@ -257,6 +258,7 @@ def _may_rule(user: User, case: Application) -> bool:
 RULINGS: Final = {"dismiss": "dismiss_objection", "uphold": "uphold_objection"}
 
 
+@operation
 def rule_objection(
     user: User,
     objection_id: int,
@@ -401,14 +403,7 @@ def _expert_part(
     from zhongchuang.services.eligibility import min_expert_scores
 
     panel.expert_review = True
-    rows = list(
-        db.session.execute(
-            sa.select(ExpertAssignment)
-            .where(ExpertAssignment.application_id == case.id)
-            .options(selectinload(ExpertAssignment.expert))
-            .order_by(ExpertAssignment.id)
-        ).scalars()
-    )
+    rows = experts.assignments(case.id)
     scores = [r.score for r in rows if r.score is not None]
     panel.score_count = len(scores)
     panel.min_scores = min_expert_scores(case.program, case.submitted_on or today(), params)

@@ -36,10 +36,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import sqlalchemy as sa
-from sqlalchemy.orm.exc import StaleDataError
 
 from zhongchuang.errors import (
     Conflict,
@@ -48,7 +47,6 @@ from zhongchuang.errors import (
     NotFound,
     UnsupportedFileType,
     ValidationFailed,
-    VersionConflict,
 )
 from zhongchuang.extensions import db
 from zhongchuang.models import Application, BenefitClaim, RosterRow, User
@@ -79,6 +77,10 @@ from zhongchuang.services.attachments import (
 )
 from zhongchuang.services.cases import _is_own, get_visible
 from zhongchuang.services.runtime import now, setting, today, vault
+from zhongchuang.uow import operation, unit_of_work
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 #: Rows prepared, history-loaded and inserted together.
 CHUNK_ROWS = 2000
@@ -635,8 +637,9 @@ def import_roster(user: User, case_id: int, filename: str | None, stream: Binary
     """
     from zhongchuang.services.eligibility import parameter_table, program_spec
 
-    # Phase 0: who, which case, which period and parameters. Then release the database.
-    try:
+    # Phase 0: who, which case, which period and parameters. Then release the database
+    # (a unit of its own that writes nothing) while the file is read and checked.
+    with unit_of_work():
         case = _load_for_upload(user, case_id, lock=False)
         claim_start, claim_end = _claim_period(case)
         ctx = _Context(
@@ -648,8 +651,6 @@ def import_roster(user: User, case_id: int, filename: str | None, stream: Binary
             params=dict(parameter_table(case.program).values(today())),
             max_rows=max_rows(),
         )
-    finally:
-        db.session.rollback()
     shown = sanitise_filename(filename, default="花名册")
 
     with tempfile.TemporaryDirectory(prefix="zc-roster-") as tmp:
@@ -707,6 +708,7 @@ def _insert_rows(rows: list[dict[str, Any]]) -> None:
     db.session.execute(sa.insert(RosterRow), rows)
 
 
+@operation
 def _replace(
     user: User,
     ctx: _Context,
@@ -716,45 +718,35 @@ def _replace(
     size: int,
     sha256: str,
 ) -> None:
-    """Phase 2: one transaction replaces the roster, or nothing changes."""
-    try:
-        case = _load_for_upload(user, ctx.case_id, lock=True)
-        if _claim_period(case) != (ctx.claim_start, ctx.claim_end):
-            raise Conflict("上传期间申请期间被修改，请重新上传花名册。")
-        old = db.session.execute(
-            sa.select(sa.func.count())
-            .select_from(RosterRow)
-            .where(RosterRow.application_id == case.id)
-        ).scalar_one()
-        db.session.execute(sa.delete(RosterRow).where(RosterRow.application_id == case.id))
-        for chunk in _spooled(spool):
-            _insert_rows(chunk)
-        amount = totals.amount.quantize(Decimal("0.01"))
-        case.computed_amount = amount
-        case.updated_at = now()
-        audit.record(
-            "case.roster",
-            actor=user,
-            role="applicant",
-            application_id=case.id,
-            details={
-                "filename": filename,
-                "size": size,
-                "sha256": sha256,
-                "accepted": totals.accepted,
-                "rejected": totals.rejected,
-                "people": len(totals.people),
-                "amount": f"{amount:.2f}",
-                "replaced_rows": int(old),
-            },
-        )
-        db.session.commit()
-    except StaleDataError as exc:
-        db.session.rollback()
-        raise VersionConflict() from exc
-    except BaseException:
-        db.session.rollback()
-        raise
+    """Phase 2: one unit of work replaces the roster, or nothing changes."""
+    case = _load_for_upload(user, ctx.case_id, lock=True)
+    if _claim_period(case) != (ctx.claim_start, ctx.claim_end):
+        raise Conflict("上传期间申请期间被修改，请重新上传花名册。")
+    old = db.session.execute(
+        sa.select(sa.func.count()).select_from(RosterRow).where(RosterRow.application_id == case.id)
+    ).scalar_one()
+    db.session.execute(sa.delete(RosterRow).where(RosterRow.application_id == case.id))
+    for chunk in _spooled(spool):
+        _insert_rows(chunk)
+    amount = totals.amount.quantize(Decimal("0.01"))
+    case.computed_amount = amount
+    case.updated_at = now()
+    audit.record(
+        "case.roster",
+        actor=user,
+        role="applicant",
+        application_id=case.id,
+        details={
+            "filename": filename,
+            "size": size,
+            "sha256": sha256,
+            "accepted": totals.accepted,
+            "rejected": totals.rejected,
+            "people": len(totals.people),
+            "amount": f"{amount:.2f}",
+            "replaced_rows": int(old),
+        },
+    )
 
 
 # --- reading the stored roster ----------------------------------------------------------
@@ -1012,97 +1004,150 @@ _RULES = (
 )
 
 
+#: Last row of the template the data validations cover (a header and 100 000 rows).
+_TEMPLATE_LAST_ROW = 100_001
+_TEMPLATE_TEXT_COLUMNS = ("name", "id_number", "school", "month", "contract_end")
+_TEMPLATE_DATE_COLUMNS = ("graduation_date", "contract_start")
+
+
+@dataclass(frozen=True)
+class _TemplateValidation:
+    """One data validation of the template: Excel's ``type``, the columns (letters) it
+    covers, the prompt's title and the prompt and error message, and the rule's options
+    (``operator``, ``formula1`` …)."""
+
+    kind: str
+    columns: tuple[str, ...]
+    title: str
+    message: str
+    options: Mapping[str, str]
+
+
 def template_xlsx() -> bytes:
     """The blank roster template: Chinese headers with comments, formats, validations, and
     a second sheet of instructions with an example row."""
     from openpyxl import Workbook
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
 
     wb = Workbook()
     ws = wb.active
     ws.title = "花名册"
-    names = list(ROSTER_FIELDS)
-    last = 100_001
+    _template_header(ws)
+    ws.freeze_panes = "A2"
+    for rule in _template_validations():
+        _add_template_validation(ws, rule)
+    _template_instructions(wb.create_sheet("填写说明"))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _template_column(name: str) -> str:
+    """The column letter of a roster field in the template."""
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(list(ROSTER_FIELDS).index(name) + 1)
+
+
+def _template_number_format(name: str) -> str | None:
+    """The cell format of a template column: text, date or amount (``None``: general)."""
+    if name in _TEMPLATE_TEXT_COLUMNS:
+        return "@"
+    if name in _TEMPLATE_DATE_COLUMNS:
+        return "yyyy-mm-dd"
+    if name in AMOUNT_FIELDS:
+        return "0.00"
+    return None
+
+
+def _template_header(ws: Worksheet) -> None:
+    """Row 1 of the template: the Chinese headers, each with its format and example as a
+    comment; the columns' widths and cell formats."""
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font, PatternFill
+
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="FDECEA")
-    for col, name in enumerate(names, start=1):
+    for col, name in enumerate(ROSTER_FIELDS, start=1):
         cell = ws.cell(row=1, column=col, value=ROSTER_FIELDS[name])
         cell.font = bold
         cell.fill = fill
         cell.alignment = Alignment(horizontal="center")
         fmt, example = _HELP[name]
         cell.comment = Comment(f"{fmt}\n例：{example}", "众创空间政策申报系统", 90, 240)
-        letter = get_column_letter(col)
+        letter = _template_column(name)
         ws.column_dimensions[letter].width = 22 if name in ("id_number", "school") else 15
-        if name in ("name", "id_number", "school", "month", "contract_end"):
-            ws.column_dimensions[letter].number_format = "@"
-        elif name in ("graduation_date", "contract_start"):
-            ws.column_dimensions[letter].number_format = "yyyy-mm-dd"
-        elif name in AMOUNT_FIELDS:
-            ws.column_dimensions[letter].number_format = "0.00"
-    ws.freeze_panes = "A2"
+        number_format = _template_number_format(name)
+        if number_format is not None:
+            ws.column_dimensions[letter].number_format = number_format
 
-    def col(name: str) -> str:
-        return get_column_letter(names.index(name) + 1)
 
-    def validation(kind: str, cols: Sequence[str], title: str, message: str, **kw: Any) -> None:
-        dv = DataValidation(type=kind, allow_blank=True, showErrorMessage=True, **kw)
-        dv.errorTitle = "填写有误"
-        dv.error = message
-        dv.promptTitle = title
-        dv.prompt = message
-        dv.showInputMessage = True
-        for c in cols:
-            dv.add(f"{c}2:{c}{last}")
-        ws.add_data_validation(dv)
-
-    validation(
-        "textLength",
-        [col("id_number")],
-        "身份证号",
-        "请填写18位身份证号（文本格式）。",
-        operator="equal",
-        formula1="18",
-    )
-    validation(
-        "date",
-        [col("graduation_date"), col("contract_start")],
-        "日期",
-        "请填写日期，格式 YYYY-MM-DD。",
-        operator="between",
-        formula1="DATE(1990,1,1)",
-        formula2="DATE(2099,12,31)",
-    )
+def _template_validations() -> list[_TemplateValidation]:
+    """The template's data validations, in the order they are added to the sheet."""
+    col = _template_column
     end = col("contract_end")
-    validation(
-        "custom",
-        [end],
-        "劳动合同终止",
-        "请填写日期（YYYY-MM-DD）或“无固定期限”。",
-        formula1=f'OR(ISNUMBER({end}2),{end}2="无固定期限",ISNUMBER(DATEVALUE({end}2)))',
-    )
     month = col("month")
-    validation(
-        "custom",
-        [month],
-        "补贴月份",
-        "请按 YYYY-MM 填写补贴月份，如 2020-03。",
-        formula1=f'AND(LEN({month}2)=7,MID({month}2,5,1)="-")',
-    )
-    validation(
-        "decimal",
-        [col(n) for n in AMOUNT_FIELDS],
-        "单位缴费",
-        f"请填写 0 至 {MAX_ROW_AMOUNT:.0f} 之间的金额（元），无缴费填 0。",
-        operator="between",
-        formula1="0",
-        formula2=f"{MAX_ROW_AMOUNT:.0f}",
-    )
+    return [
+        _TemplateValidation(
+            "textLength",
+            (col("id_number"),),
+            "身份证号",
+            "请填写18位身份证号（文本格式）。",
+            {"operator": "equal", "formula1": "18"},
+        ),
+        _TemplateValidation(
+            "date",
+            (col("graduation_date"), col("contract_start")),
+            "日期",
+            "请填写日期，格式 YYYY-MM-DD。",
+            {
+                "operator": "between",
+                "formula1": "DATE(1990,1,1)",
+                "formula2": "DATE(2099,12,31)",
+            },
+        ),
+        _TemplateValidation(
+            "custom",
+            (end,),
+            "劳动合同终止",
+            "请填写日期（YYYY-MM-DD）或“无固定期限”。",
+            {"formula1": f'OR(ISNUMBER({end}2),{end}2="无固定期限",ISNUMBER(DATEVALUE({end}2)))'},
+        ),
+        _TemplateValidation(
+            "custom",
+            (month,),
+            "补贴月份",
+            "请按 YYYY-MM 填写补贴月份，如 2020-03。",
+            {"formula1": f'AND(LEN({month}2)=7,MID({month}2,5,1)="-")'},
+        ),
+        _TemplateValidation(
+            "decimal",
+            tuple(col(n) for n in AMOUNT_FIELDS),
+            "单位缴费",
+            f"请填写 0 至 {MAX_ROW_AMOUNT:.0f} 之间的金额（元），无缴费填 0。",
+            {"operator": "between", "formula1": "0", "formula2": f"{MAX_ROW_AMOUNT:.0f}"},
+        ),
+    ]
 
-    info = wb.create_sheet("填写说明")
+
+def _add_template_validation(ws: Worksheet, rule: _TemplateValidation) -> None:
+    """Add one validation to the sheet, over its columns' data rows, with its prompt."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    dv = DataValidation(type=rule.kind, allow_blank=True, showErrorMessage=True, **rule.options)
+    dv.errorTitle = "填写有误"
+    dv.error = rule.message
+    dv.promptTitle = rule.title
+    dv.prompt = rule.message
+    dv.showInputMessage = True
+    for c in rule.columns:
+        dv.add(f"{c}2:{c}{_TEMPLATE_LAST_ROW}")
+    ws.add_data_validation(dv)
+
+
+def _template_instructions(info: Worksheet) -> None:
+    """The 填写说明 sheet: the rules, then each column's requirements and example."""
+    from openpyxl.styles import Font
+
     info.append(["招用大学生社保补贴花名册填写说明"])
     info["A1"].font = Font(bold=True, size=14)
     info.append([])
@@ -1110,18 +1155,16 @@ def template_xlsx() -> bytes:
         info.append([f"{i}. {rule}"])
     info.append([])
     info.append(["列名", "英文列名", "填写要求", "示例"])
+    bold = Font(bold=True)
     for cell in info[info.max_row]:
         cell.font = bold
-    for name in names:
+    for name in ROSTER_FIELDS:
         fmt, example = _HELP[name]
         info.append([ROSTER_FIELDS[name], name, fmt, example])
     info.column_dimensions["A"].width = 16
     info.column_dimensions["B"].width = 18
     info.column_dimensions["C"].width = 60
     info.column_dimensions["D"].width = 22
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
 
 
 def rejected_xlsx(user: User, case_id: int) -> tuple[str, bytes]:

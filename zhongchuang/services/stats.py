@@ -11,6 +11,7 @@ the other targets are shown with "暂无数据来源" — no figure is invented.
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -32,8 +33,9 @@ from zhongchuang.models import (
 )
 from zhongchuang.models.cases import HOLDING_STATES
 from zhongchuang.policy.identity import JIAXING_DISTRICTS, district_name
-from zhongchuang.services.cases import CITY_WIDE_ROLES, visibility_filter
 from zhongchuang.services.runtime import now, setting, today
+from zhongchuang.services.visibility import CITY_WIDE_ROLES, visibility_filter
+from zhongchuang.uow import unit_of_work
 from zhongchuang.workflow import stays as stay_rules
 from zhongchuang.workflow.machine import STATES, state_label
 
@@ -357,11 +359,8 @@ def cached_summary(user: User | None = None, on: date | None = None) -> dict[str
 def _store(key: str, on: date, computed_at: datetime, data: dict[str, Any]) -> None:
     """Keep the figures (its own commit: a page view writes nothing else). Two workers
     computing the same scope at once: the second write loses, harmlessly."""
-    try:
+    with contextlib.suppress(IntegrityError), unit_of_work():
         db.session.merge(StatsSnapshot(scope=key, as_of=on, computed_at=computed_at, payload=data))
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
 
 
 def refresh(on: date | None = None) -> list[str]:
@@ -373,3 +372,9 @@ def refresh(on: date | None = None) -> list[str]:
     for scope in scopes:
         _store(scope.key, on, now(), summary_for(scope, on))
     return [scope.key for scope in scopes]
+
+
+def refresh_stats_job() -> dict[str, Any]:
+    """统计快照: recompute the figures of the city and of every district (cron / worker
+    form of ``flask stats refresh``; ``flask jobs run refresh-stats``)."""
+    return {"scopes": refresh()}

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from zhongchuang.clock import SHANGHAI
 from zhongchuang.extensions import db
 from zhongchuang.models import Application, CaseStay
+from zhongchuang.uow import operation
 from zhongchuang.workflow import stays as stay_rules
 
 _CHUNK: Final = 5000
@@ -130,3 +131,10 @@ def rebuild_stays(conn: sa.Connection) -> int:
         conn.execute(sa.insert(_stays), batch)
         written += len(batch)
     return written
+
+
+@operation
+def rebuild_all_stays() -> int:
+    """``flask stats rebuild-stays``: :func:`rebuild_stays` through the session's connection,
+    in one unit of work (all the stays replaced, or none)."""
+    return rebuild_stays(db.session.connection())

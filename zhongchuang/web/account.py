@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, url_
 from flask_login import current_user, login_required, login_user
 
 from zhongchuang.errors import ValidationFailed
-from zhongchuang.extensions import db, limiter
+from zhongchuang.extensions import limiter
 from zhongchuang.forms.account import (
     AcceptInvitationForm,
     ContactForm,
@@ -52,7 +52,6 @@ def profile():  # noqa: ANN201
                 ),
             )
         except ValidationFailed as exc:
-            db.session.rollback()
             apply_field_errors(form, exc)
         else:
             flash(_("联系信息已保存。"), "success")
@@ -71,7 +70,6 @@ def change_password():  # noqa: ANN201
                 _me(), form.current_password.data, form.new_password.data
             )
         except ValidationFailed as exc:
-            db.session.rollback()
             apply_field_errors(form, exc)
         else:
             login_user(user)  # this session goes on; every other one has ended
@@ -105,7 +103,6 @@ def reset_password(token: str):  # noqa: ANN201
         try:
             passwords.reset_password(token, form.new_password.data)
         except ValidationFailed as exc:
-            db.session.rollback()
             apply_field_errors(form, exc)
         else:
             flash(_("密码已重设，请用新密码登录。"), "success")
@@ -130,7 +127,6 @@ def accept_invitation(token: str):  # noqa: ANN201
                 ),
             )
         except ValidationFailed as exc:
-            db.session.rollback()
             apply_field_errors(form, exc)
         else:
             start_session(user)
@@ -158,7 +154,6 @@ def members_page():  # noqa: ANN201
                 ),
             )
         except ValidationFailed as exc:
-            db.session.rollback()
             apply_field_errors(form, exc)
         else:
             form = InviteForm(formdata=None)

@@ -27,7 +27,6 @@ from flask import (
 from flask_login import current_user
 
 from zhongchuang.errors import Conflict, NotFound, ValidationFailed
-from zhongchuang.extensions import db
 from zhongchuang.forms.admin import (
     ROLE_LABELS,
     ActionForm,
@@ -135,7 +134,6 @@ def user_new():  # noqa: ANN201
                 email=(form.email.data or "").strip() or None,
             )
         except ValidationFailed as exc:
-            db.session.rollback()
             apply_field_errors(form, exc)
         else:
             flash(_("已创建账号 %(name)s。", name=user.username), "success")
@@ -174,10 +172,8 @@ def user_roles(user_id: int):  # noqa: ANN201
                 target, list(form.roles.data), form.district.data or "", by=_me()
             )
         except ValidationFailed as exc:
-            db.session.rollback()
             apply_field_errors(form, exc)
         except Conflict as exc:
-            db.session.rollback()
             return _user_page(_load_user(user_id), form, exc.message)
         else:
             flash(_("已更新 %(name)s 的角色和区划。", name=target.username), "success")
@@ -191,7 +187,6 @@ def _set_active(user_id: int, active: bool):  # noqa: ANN202
         try:
             accounts.set_user_active(target, active, by=_me())
         except Conflict as exc:
-            db.session.rollback()
             return _user_page(_load_user(user_id), problem=exc.message)
         if active:
             flash(_("账号 %(name)s 已启用。", name=target.username), "success")
@@ -286,7 +281,6 @@ def _identity_correction(
         try:
             correct()
         except ValidationFailed as exc:
-            db.session.rollback()
             apply_field_errors(form, exc)
         else:
             flash(done, "success")
@@ -357,9 +351,7 @@ def audit_export(fmt: str):  # noqa: ANN201
 
 @bp.route("/audit/verify")
 def audit_verify():  # noqa: ANN201
-    me = _me()
     result = audit.verify()
-    db.session.add(me)  # verify() empties the session while it walks the chain
     return render_template("admin/audit_verify.html", result=result)
 
 
@@ -423,7 +415,6 @@ def batch_new():  # noqa: ANN201
                 name=(form.name.data or "").strip() or None,
             )
         except ValidationFailed as exc:
-            db.session.rollback()
             apply_field_errors(form, exc)
         else:
             flash(_("已创建批次“%(name)s”。", name=batch.name), "success")
@@ -457,7 +448,6 @@ def batch_edit(batch_id: int):  # noqa: ANN201
                 name=(form.name.data or "").strip() or None,
             )
         except ValidationFailed as exc:
-            db.session.rollback()
             apply_field_errors(form, exc)
         else:
             flash(_("批次已更新。"), "success")
@@ -496,7 +486,6 @@ def _catalogue_page(
 
 
 def _refused(exc: CatalogueError, filename: str):  # noqa: ANN202
-    db.session.rollback()
     return _catalogue_page(problems=exc.problems, filename=filename, status=422)
 
 

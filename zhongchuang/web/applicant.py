@@ -9,7 +9,6 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from zhongchuang.errors import Forbidden, ValidationFailed
-from zhongchuang.extensions import db
 from zhongchuang.forms.cases import draft_form_class
 from zhongchuang.services import cases, catalogue_queries, eligibility, inbox, workspace
 from zhongchuang.services.runtime import today
@@ -88,7 +87,6 @@ def apply(code: str):  # noqa: ANN201
                 try:
                     case = cases.create_draft(user, program.code, form.values(), batch.id)
                 except ValidationFailed as exc:
-                    db.session.rollback()
                     apply_field_errors(form, exc)
                     status = 422
                 else:

@@ -18,7 +18,7 @@ from flask import (
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
 from zhongchuang.errors import DomainError, ValidationFailed
-from zhongchuang.extensions import db, limiter
+from zhongchuang.extensions import limiter
 from zhongchuang.forms.auth import LoginForm, LogoutForm, OrganizationForm, PersonForm
 from zhongchuang.models import User
 from zhongchuang.services import accounts
@@ -122,7 +122,6 @@ def register_organization():  # noqa: ANN201
                 )
             )
         except ValidationFailed as exc:
-            db.session.rollback()
             apply_field_errors(form, exc)
             return render_template("auth/register_organization.html", form=form), 422
         start_session(user)
@@ -148,7 +147,6 @@ def register_person():  # noqa: ANN201
                 )
             )
         except ValidationFailed as exc:
-            db.session.rollback()
             apply_field_errors(form, exc)
             return render_template("auth/register_person.html", form=form), 422
         start_session(user)

@@ -31,7 +31,6 @@ from zhongchuang.errors import (
     ValidationFailed,
     VersionConflict,
 )
-from zhongchuang.extensions import db
 from zhongchuang.forms.cases import ActionForm, UploadForm, action_form, draft_form_class
 from zhongchuang.services import attachments, case_view, cases, catalogue_queries, eligibility
 from zhongchuang.services import letters as letter_service
@@ -168,7 +167,6 @@ def act(case_id: int, action: str):  # noqa: ANN201
     try:
         cases.act(user, case_id, action, form.to_input())
     except DomainError as exc:
-        db.session.rollback()
         for name, messages in exc.errors.items():
             if name in ACTION_FIELDS:
                 getattr(form, name).errors = list(messages)
@@ -225,7 +223,6 @@ def edit(case_id: int):  # noqa: ANN201
                     user, case.id, values, int(version) if str(version).isdigit() else None
                 )
             except ValidationFailed as exc:
-                db.session.rollback()
                 apply_field_errors(form, exc)
                 status = 422
             else:
@@ -264,7 +261,6 @@ def upload(case_id: int):  # noqa: ANN201
             )
         att = attachments.upload(user, case_id, form.kind.data or "", file.filename, file.stream)
     except (ValidationFailed, UnsupportedFileType, UploadTooLarge) as exc:
-        db.session.rollback()
         page = case_view.case_page(user, case_id)
         form = _upload_form(page, form)
         apply_field_errors(form, exc)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from typing import Any
 
@@ -15,7 +14,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from zhongchuang.errors import DomainError, VersionConflict
-from zhongchuang.extensions import db, login_manager
+from zhongchuang.extensions import login_manager
+from zhongchuang.uow import discard
 
 log = logging.getLogger("zhongchuang")
 
@@ -86,12 +86,12 @@ def _respond(status: int, code: str, detail: str, errors: dict[str, list[str]] |
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):  # noqa: ANN202
-        db.session.rollback()
+        discard()
         return _respond(exc.status, exc.code, exc.message, exc.errors)
 
     @app.errorhandler(StaleDataError)
     def _stale(exc: StaleDataError):  # noqa: ANN202
-        db.session.rollback()
+        discard()
         err = VersionConflict()
         return _respond(err.status, err.code, err.message)
 
@@ -106,7 +106,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def _db_down(exc: OperationalError):  # noqa: ANN202
         log.error("database unavailable: %s", exc.__class__.__name__)
-        _safe_rollback()
+        discard()
         _forget_user()
         return _respond(
             503, "service_unavailable", "数据库暂不可用，您的操作未被保存，请稍后再试。"
@@ -116,13 +116,13 @@ def register_error_handlers(app: Flask) -> None:
     def _db_error(exc: DBAPIError):  # noqa: ANN202
         if exc.connection_invalidated:
             log.error("database connection lost: %s", exc.__class__.__name__)
-            _safe_rollback()
+            discard()
             _forget_user()
             return _respond(
                 503, "service_unavailable", "数据库连接中断，您的操作未被保存，请稍后再试。"
             )
         log.exception("database error")
-        _safe_rollback()
+        discard()
         return _respond(
             500, "internal_error", "系统内部错误，操作未被保存。请稍后再试或联系管理员。"
         )
@@ -150,7 +150,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # noqa: ANN202
         log.exception("unexpected error")
-        _safe_rollback()
+        discard()
         return _respond(
             500, "internal_error", "系统内部错误，操作未被保存。请稍后再试或联系管理员。"
         )
@@ -179,11 +179,6 @@ def _flatten(messages: dict) -> dict[str, list[str]]:
         else:
             walk(str(location), errs)
     return out
-
-
-def _safe_rollback() -> None:
-    with contextlib.suppress(Exception):  # the connection itself may be gone
-        db.session.rollback()
 
 
 def _forget_user() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
 from zhongchuang.errors import DomainError, ValidationFailed
-from zhongchuang.extensions import db, limiter
+from zhongchuang.extensions import limiter
 from zhongchuang.forms.choices import to_choices
 from zhongchuang.forms.public import ObjectionForm, self_check_form
 from zhongchuang.services import catalogue_queries, notices
@@ -92,11 +92,9 @@ def notice(notice_id: int):  # noqa: ANN201
                     form.text.data,
                 )
             except ValidationFailed as exc:
-                db.session.rollback()
                 apply_field_errors(form, exc)
                 status = 422
             except DomainError as exc:
-                db.session.rollback()
                 flash(exc.message, "error")
                 status = exc.status
             else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from types import MappingProxyType
@@ -48,14 +48,54 @@ ROLES: Final = ("applicant", "county_reviewer", "expert", "city_reviewer", "fina
 #: Roles that review cases (工作人员); the applicant role is the other side.
 STAFF_ROLES: Final = frozenset({"county_reviewer", "expert", "city_reviewer", "finance"})
 
+#: 办理环节的作用 — what an action does besides moving the case, as names the one engine
+#: (``zhongchuang.services.case_effects``) applies in this order: ``prepare`` before the
+#: guards judge (it may add facts), ``checks`` after the guards allow (they may still
+#: refuse), ``effects`` with the transition, in the same transaction, and ``notify`` whom to
+#: tell once it is done. Adding an action is adding a row; a new kind of effect is a new
+#: name here and its one applier there.
+PREPARATIONS: Final[dict[str, str]] = {
+    "judge_eligibility": "按申报日的政策条款判定是否符合条件、计算金额",
+    "find_objection": "找到待处理的异议",
+    "default_amount": "未另行核定时，核定金额即计算金额",
+}
+CHECKS: Final[dict[str, str]] = {
+    "attachments_complete": "必需的附件均已上传",
+}
+EFFECTS: Final[dict[str, str]] = {
+    "keep_eligibility": "保存判定结果、计算金额与享受记录",
+    "release_claims": "释放享受记录（期间、人员不再被占用）",
+    "note_first_approver": "记录初审人（复审须由他人办理）",
+    "record_score": "记录专家评分与意见",
+    "average_scores": "计算专家平均分",
+    "reserve_budget": "核定金额并预留预算",
+    "release_budget": "释放已预留的预算",
+    "uphold_objection": "异议成立，记入裁定",
+    "dismiss_objection": "异议不成立，记入裁定",
+    "recognise_space": "认定众创空间（认定事项）",
+    "consume_budget": "预留转为已拨付",
+    "record_payment": "记录支付凭证号与拨付日期",
+}
+#: Whom an action tells (通知对象).
+AUDIENCES: Final = frozenset({"applicant"})
+_BUDGET_EFFECTS: Final[dict[str, BudgetEffect]] = {
+    "reserve_budget": "reserve",
+    "release_budget": "release",
+    "consume_budget": "consume",
+}
+
 #: 流转 — every action as data. ``sources`` lists the states it may start from; ``dest``
 #: ``None`` means the action records something without moving the case (internal
 #: transition). ``expert_only`` actions exist only in workflows with expert review, and
 #: ``sources_by_workflow`` narrows the sources of one workflow. ``system`` marks actions a
-#: scheduled command may also perform.
+#: scheduled command may also perform. ``prepare``, ``checks``, ``effects`` and ``notify``
+#: declare what it does (above).
 TRANSITIONS: Final[list[dict[str, Any]]] = [
     {
         "action": "submit",
+        "prepare": ["judge_eligibility"],
+        "checks": ["attachments_complete"],
+        "effects": ["keep_eligibility"],
         "sources": ["draft", "returned"],
         "dest": "submitted",
         "roles": ["applicant"],
@@ -63,6 +103,7 @@ TRANSITIONS: Final[list[dict[str, Any]]] = [
     },
     {
         "action": "withdraw",
+        "effects": ["release_claims"],
         "sources": ["submitted", "returned"],
         "dest": "withdrawn",
         "roles": ["applicant"],
@@ -70,6 +111,7 @@ TRANSITIONS: Final[list[dict[str, Any]]] = [
     },
     {
         "action": "accept",
+        "notify": ["applicant"],
         "sources": ["submitted"],
         "dest": "accepted",
         "roles": ["county_reviewer"],
@@ -77,6 +119,7 @@ TRANSITIONS: Final[list[dict[str, Any]]] = [
     },
     {
         "action": "return",
+        "notify": ["applicant"],
         "sources": ["submitted", "accepted"],
         "dest": "returned",
         "roles": ["county_reviewer"],
@@ -86,6 +129,8 @@ TRANSITIONS: Final[list[dict[str, Any]]] = [
     },
     {
         "action": "county_approve",
+        "effects": ["note_first_approver"],
+        "notify": ["applicant"],
         "sources": ["accepted"],
         "dest": "county_approved",
         "roles": ["county_reviewer"],
@@ -93,6 +138,8 @@ TRANSITIONS: Final[list[dict[str, Any]]] = [
     },
     {
         "action": "county_reject",
+        "effects": ["release_claims"],
+        "notify": ["applicant"],
         "sources": ["accepted"],
         "dest": "rejected",
         "roles": ["county_reviewer"],
@@ -102,6 +149,7 @@ TRANSITIONS: Final[list[dict[str, Any]]] = [
     },
     {
         "action": "expert_score",
+        "effects": ["record_score"],
         "sources": ["county_approved"],
         "dest": None,
         "roles": ["expert"],
@@ -111,6 +159,7 @@ TRANSITIONS: Final[list[dict[str, Any]]] = [
     },
     {
         "action": "expert_conclude",
+        "effects": ["average_scores"],
         "sources": ["county_approved"],
         "dest": "expert_reviewed",
         "roles": ["city_reviewer"],
@@ -119,16 +168,20 @@ TRANSITIONS: Final[list[dict[str, Any]]] = [
     },
     {
         "action": "city_approve",
+        "prepare": ["default_amount"],
+        "effects": ["reserve_budget"],
+        "notify": ["applicant"],
         "sources": ["county_approved", "expert_reviewed"],
         "sources_by_workflow": {"expert-v1": ["expert_reviewed"]},
         "dest": "city_approved",
         "roles": ["city_reviewer"],
         "label": ("复审通过", "Approve (second instance)"),
         "requires_amount": True,
-        "budget": "reserve",
     },
     {
         "action": "city_reject",
+        "effects": ["release_claims"],
+        "notify": ["applicant"],
         "sources": ["county_approved", "expert_reviewed"],
         "dest": "rejected",
         "roles": ["city_reviewer"],
@@ -138,6 +191,7 @@ TRANSITIONS: Final[list[dict[str, Any]]] = [
     },
     {
         "action": "publish",
+        "notify": ["applicant"],
         "sources": ["city_approved"],
         "dest": "in_notice",
         "roles": ["city_reviewer"],
@@ -145,6 +199,8 @@ TRANSITIONS: Final[list[dict[str, Any]]] = [
     },
     {
         "action": "conclude_notice",
+        "effects": ["recognise_space"],
+        "notify": ["applicant"],
         "sources": ["in_notice"],
         "dest": "approved",
         "roles": ["city_reviewer"],
@@ -153,16 +209,20 @@ TRANSITIONS: Final[list[dict[str, Any]]] = [
     },
     {
         "action": "uphold_objection",
+        "prepare": ["find_objection"],
+        "effects": ["release_budget", "release_claims", "uphold_objection"],
+        "notify": ["applicant"],
         "sources": ["in_notice"],
         "dest": "rejected",
         "roles": ["city_reviewer"],
         "label": ("异议成立", "Uphold objection"),
         "needs_reason": True,
         "needs_articles": True,
-        "budget": "release",
     },
     {
         "action": "dismiss_objection",
+        "prepare": ["find_objection"],
+        "effects": ["dismiss_objection"],
         "sources": ["in_notice"],
         "dest": None,
         "roles": ["city_reviewer"],
@@ -171,12 +231,13 @@ TRANSITIONS: Final[list[dict[str, Any]]] = [
     },
     {
         "action": "disburse",
+        "effects": ["consume_budget", "record_payment"],
+        "notify": ["applicant"],
         "sources": ["approved"],
         "dest": "disbursed",
         "roles": ["finance"],
         "label": ("拨付", "Disburse"),
         "requires_payment_reference": True,
-        "budget": "consume",
     },
 ]
 
@@ -226,12 +287,25 @@ class ActionSpec:
     requires_amount: bool = False
     requires_score: bool = False
     requires_payment_reference: bool = False
-    budget: BudgetEffect | None = None
     system: bool = False
+    prepare: tuple[str, ...] = ()
+    checks: tuple[str, ...] = ()
+    effects: tuple[str, ...] = ()
+    notify: frozenset[str] = frozenset()
 
     @property
     def changes_state(self) -> bool:
         return self.dest is not None
+
+    @property
+    def budget(self) -> BudgetEffect | None:
+        """How the action moves the budget, if it does (from its declared effects)."""
+        return next((_BUDGET_EFFECTS[e] for e in self.effects if e in _BUDGET_EFFECTS), None)
+
+    @property
+    def moves_money(self) -> bool:
+        """Whether the batch must be locked: the action reserves, releases or consumes."""
+        return self.budget is not None
 
     @property
     def reserves(self) -> bool:
@@ -280,9 +354,20 @@ def _spec(raw: Mapping[str, Any], workflow_id: str, states: tuple[str, ...]) -> 
         requires_amount=raw.get("requires_amount", False),
         requires_score=raw.get("requires_score", False),
         requires_payment_reference=raw.get("requires_payment_reference", False),
-        budget=raw.get("budget"),
         system=raw.get("system", False),
+        prepare=_declared(raw, "prepare", PREPARATIONS),
+        checks=_declared(raw, "checks", CHECKS),
+        effects=_declared(raw, "effects", EFFECTS),
+        notify=frozenset(_declared(raw, "notify", AUDIENCES)),
     )
+
+
+def _declared(raw: Mapping[str, Any], key: str, known: Collection[str]) -> tuple[str, ...]:
+    names = tuple(raw.get(key, ()))
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(f"{raw['action']}: unknown {key} {', '.join(unknown)}")
+    return names
 
 
 def _build(workflow_id: str, name_zh: str, name_en: str, *, expert_review: bool) -> Workflow:
