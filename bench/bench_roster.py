@@ -165,11 +165,11 @@ def run_one(file: Path, database_url: str, runs: int, tmp: Path) -> dict:
     with app.app_context():
         app.extensions["zc_clock"].set_today(TODAY)
         upgrade()
-        from zhongchuang.services.catalogue import load_catalogue_file
+        from zhongchuang.catalogue.loading import load_catalogue_file
 
         load_catalogue_file(str(CATALOGUE), by=None)
         user, case_id = _world()
-        from zhongchuang.services.roster import import_roster
+        from zhongchuang.roster.operations import import_roster
 
         times = []
         cpu = []
@@ -211,12 +211,12 @@ def run_one(file: Path, database_url: str, runs: int, tmp: Path) -> dict:
 def _world():  # noqa: ANN202
     import sqlalchemy as sa
 
+    from zhongchuang.accounts.operations import OrganizationRegistration, register_organization
+    from zhongchuang.cases import engine as cases
     from zhongchuang.extensions import db
     from zhongchuang.models import Batch, MakerSpace, Organization, Program
     from zhongchuang.policy.identity import make_credit_code
-    from zhongchuang.services import cases
-    from zhongchuang.services.accounts import OrganizationRegistration, register_organization
-    from zhongchuang.services.runtime import now
+    from zhongchuang.runtime import now
 
     program = db.session.execute(
         sa.select(Program).where(Program.code == "graduate_social_insurance")

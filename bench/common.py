@@ -250,7 +250,7 @@ def session_headers(app: Any, user: Any) -> dict[str, str]:
 
 def bearer_headers(user: Any) -> dict[str, str]:
     """A fresh API token for ``user`` (through the service, as POST /api/v1/tokens does)."""
-    from zhongchuang.services.accounts import issue_token
+    from zhongchuang.accounts.operations import issue_token
 
     token, _expires = issue_token(user)
     return {"Authorization": f"Bearer {token}", "User-Agent": UA}

@@ -558,9 +558,10 @@ STAFF = (
 
 def setup_services() -> tuple[dict[str, Any], dict[tuple[str, int], int]]:
     """Staff accounts and one batch per program and year, through the services."""
+    from zhongchuang.accounts import operations as accounts
+    from zhongchuang.catalogue import batches
     from zhongchuang.models import Program
-    from zhongchuang.services import accounts, batches
-    from zhongchuang.services.runtime import clock
+    from zhongchuang.runtime import clock
 
     staff = {}
     for username, roles, district in STAFF:
@@ -595,9 +596,9 @@ def setup_services() -> tuple[dict[str, Any], dict[tuple[str, int], int]]:
 def build_templates() -> dict[tuple[str, int], Template]:
     """Per program and year: the rules a case of that year was judged by (evaluated once
     with the real eligibility service, as ``act(submit)`` does)."""
+    from zhongchuang.cases.eligibility import evaluate_case, program_spec
     from zhongchuang.extensions import db
     from zhongchuang.models import Application, Organization, Person, Program
-    from zhongchuang.services.eligibility import evaluate_case, program_spec
 
     out = {}
     rnd = random.Random(7)
@@ -647,9 +648,9 @@ def build_templates() -> dict[tuple[str, int], Template]:
 
 def time_limits() -> dict[tuple[str, str], int | None]:
     """(program, state) → working days, as ``cases._time_limit`` finds them."""
+    from zhongchuang.cases.eligibility import time_limit
     from zhongchuang.extensions import db
     from zhongchuang.models import Program
-    from zhongchuang.services.eligibility import time_limit
     from zhongchuang.workflow.machine import DEFAULT_TIME_LIMITS, waiting_role
 
     out = {}

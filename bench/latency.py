@@ -91,7 +91,7 @@ def _user(username: str) -> Any:
 
 def _queue_cursor(user: Any, state: str, pages: int) -> tuple[str | None, int, Any]:
     """The cursor of page ``pages`` of the user's queue (or of its last page)."""
-    from zhongchuang.services import queues
+    from zhongchuang.review import queues
 
     filters = queues.QueueFilters(state=state, district=DISTRICT)
     page = queues.queue_page(user, filters)
@@ -261,10 +261,10 @@ def _drafts(n: int) -> list[tuple[str, dict[str, str], dict[str, Any]]]:
     made through the service, each with its applicant's token."""
     import sqlalchemy as sa
 
+    from zhongchuang.cases import engine as cases
     from zhongchuang.extensions import db
     from zhongchuang.models import Application, User
     from zhongchuang.policy.identity import make_credit_code
-    from zhongchuang.services import cases
 
     stamp = int(time.time()) % 100_000
     users = (
@@ -374,8 +374,8 @@ def time_writes(plan: Plan, app: Server, warmup: int) -> None:
 def time_verify(url: str, runs: int) -> dict[str, Any]:
     app = make_app(url)
     with app.app_context():
+        from zhongchuang.audit.chain import verify
         from zhongchuang.extensions import db
-        from zhongchuang.services.audit import verify
 
         samples = []
         result = None
@@ -405,7 +405,7 @@ def time_stats_fresh(url: str, runs: int = 3) -> dict[str, Any]:
     out: dict[str, Any] = {"runs": runs}
     with app.app_context():
         from zhongchuang.extensions import db
-        from zhongchuang.services import stats
+        from zhongchuang.stats import queries as stats
 
         for key, scope in (
             ("city", stats.city_scope()),

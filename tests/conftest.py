@@ -112,7 +112,7 @@ def migrate_and_load(app) -> None:  # noqa: ANN001
 
     with app.app_context():
         upgrade()
-        from zhongchuang.services.catalogue import load_catalogue_file
+        from zhongchuang.catalogue.loading import load_catalogue_file
 
         load_catalogue_file(str(CATALOGUE), by=None)
 
@@ -215,7 +215,7 @@ class Factory:
         return self._n
 
     def staff(self, role: str, district: str | None = None, username: str | None = None, **kw):  # noqa: ANN003, ANN201
-        from zhongchuang.services.accounts import create_user
+        from zhongchuang.accounts.operations import create_user
 
         if role == "county_reviewer" and district is None:
             district = "330402"
@@ -230,8 +230,8 @@ class Factory:
         username: str | None = None,
         name: str | None = None,
     ):  # noqa: ANN201
+        from zhongchuang.accounts.operations import OrganizationRegistration, register_organization
         from zhongchuang.policy.identity import make_credit_code
-        from zhongchuang.services.accounts import OrganizationRegistration, register_organization
 
         n = self._next()
         body = f"MA{n:07d}"
@@ -252,8 +252,8 @@ class Factory:
         return self.organization(kind="operator", district=district, size=None, **kw)
 
     def person(self, name: str = "张小三", birth: date = date(1998, 5, 1), username=None):  # noqa: ANN001, ANN201
+        from zhongchuang.accounts.operations import PersonRegistration, register_person
         from zhongchuang.policy.identity import make_id_number
-        from zhongchuang.services.accounts import PersonRegistration, register_person
 
         n = self._next()
         return register_person(

@@ -34,7 +34,7 @@ def office_file(kind: str = "xlsx", extra: dict[str, bytes] | None = None) -> by
 
 def attach_required(case, user) -> list:  # noqa: ANN001
     """Upload a small PDF for every required attachment kind the case still lacks."""
-    from zhongchuang.services import attachments
+    from zhongchuang.cases import attachments
 
     done = []
     for item in attachments.checklist(case):
@@ -52,7 +52,7 @@ def open_batch(factory, code: str, **kw):  # noqa: ANN001, ANN003, ANN201
     from datetime import date
     from decimal import Decimal
 
-    from zhongchuang.services import batches
+    from zhongchuang.catalogue import batches
 
     admin = factory.staff("admin")
     return batches.create_batch(

@@ -9,10 +9,8 @@ from flask import Flask
 
 from config import config_for
 from zhongchuang.clock import Clock
-from zhongchuang.extensions import babel, csrf, db, limiter, login_manager, migrate
+from zhongchuang.extensions import MIGRATIONS_DIR, babel, csrf, db, limiter, login_manager, migrate
 from zhongchuang.security import IdentityVault
-
-MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
 
 def create_app(config_name: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
@@ -44,7 +42,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     with app.app_context():
         install_engine_events(db.engine)
 
-    from zhongchuang.web.auth import init_login
+    from zhongchuang.accounts.views import init_login
 
     init_login(app, login_manager)
 
@@ -64,7 +62,10 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
 
     register_hardening(app)
 
+    from zhongchuang.catalogue import cli as catalogue_cli
     from zhongchuang.cli import register_cli
+    from zhongchuang.ops import cli as ops_cli
+    from zhongchuang.ops import demo_commands
 
-    register_cli(app)
+    register_cli(app, (catalogue_cli, ops_cli, demo_commands))
     return app

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
+from types import ModuleType
 
 import click
 from flask import Flask
@@ -49,7 +51,7 @@ def users_create(
     email: str | None,
 ) -> None:
     """Create a staff account."""
-    from zhongchuang.services.accounts import create_user
+    from zhongchuang.accounts.operations import create_user
 
     try:
         user = create_user(
@@ -74,7 +76,7 @@ def users_list() -> None:
 @audit_cli.command("verify")
 def audit_verify() -> None:
     """Recompute the audit chain; exit status 1 when it is broken."""
-    from zhongchuang.services.audit import verify
+    from zhongchuang.audit.chain import verify
 
     result = verify()
     click.echo(result.message)
@@ -86,23 +88,17 @@ def audit_verify() -> None:
 @ids_cli.command("rotate-key")
 def ids_rotate() -> None:
     """Re-encrypt every stored identity number under the newest key in ZC_ID_KEYS."""
-    from zhongchuang.services.identity_keys import rotate_all
+    from zhongchuang.accounts.identity_keys import rotate_all
 
     count = rotate_all()
     click.echo(f"re-encrypted {count} identity numbers under the newest key")
 
 
-def register_cli(app: Flask) -> None:
+def register_cli(app: Flask, modules: Iterable[ModuleType] = ()) -> None:
+    """The command groups, with the commands each area's CLI module adds to them (or, by
+    its ``register(app)``, groups of its own)."""
     for group in (users_cli, audit_cli, policy_cli, demo_cli, notices_cli, ids_cli):
         app.cli.add_command(group)
-    import importlib
-    import pkgutil
-    from pathlib import Path
-
-    # Each ``zhongchuang/cli_*.py`` adds its commands to the groups above (or its own). The
-    # package's directory is this module's: the package itself is not imported from here.
-    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
-        if info.name.startswith("cli_"):
-            module = importlib.import_module(f"zhongchuang.{info.name}")
-            if hasattr(module, "register"):
-                module.register(app)
+    for module in modules:
+        if hasattr(module, "register"):
+            module.register(app)

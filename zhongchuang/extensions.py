@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -11,6 +13,9 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+#: The Alembic scripts (``flask db upgrade``, backups' schema revision).
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

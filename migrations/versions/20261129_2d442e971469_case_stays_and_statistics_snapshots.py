@@ -44,7 +44,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_case_stays'))
     )
     # Filled before the indexes are built (faster on a large trail).
-    from zhongchuang.services.stays import rebuild_stays
+    from zhongchuang.cases.stays import rebuild_stays
 
     rebuild_stays(op.get_bind())
     with op.batch_alter_table('case_stays', schema=None) as batch_op:

@@ -30,7 +30,7 @@ SCREENSHOTS = ROOT / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 VIEWPORT = {"width": 1280, "height": 800}
 XSS = "<script>alert(1)</script>"
-#: The demo accounts' password (zhongchuang.services.demo.DEMO_PASSWORD).
+#: The demo accounts' password (zhongchuang.ops.demo.DEMO_PASSWORD).
 DEMO_PASSWORD = "Demo-2021-zc"
 
 #: A minimal, valid one-page PDF (what an applicant uploads).

@@ -6,9 +6,10 @@ from datetime import date
 from decimal import Decimal
 
 from tests.helpers import attach_required
+from zhongchuang.cases import engine as cases
+from zhongchuang.cases.engine import ActionInput
+from zhongchuang.catalogue import batches
 from zhongchuang.policy.identity import make_credit_code
-from zhongchuang.services import batches, cases
-from zhongchuang.services.cases import ActionInput
 
 RECOGNITION_DATA = {
     "space_name": "南湖创客汇",

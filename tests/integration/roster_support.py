@@ -11,12 +11,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from zhongchuang.cases import engine as cases
 from zhongchuang.extensions import db
 from zhongchuang.models import Batch, MakerSpace, Organization, Program
 from zhongchuang.policy.identity import make_credit_code, make_id_number
 from zhongchuang.policy.roster import ROSTER_FIELDS
-from zhongchuang.services import cases
-from zhongchuang.services.runtime import now
+from zhongchuang.runtime import now
 
 HEADER_ZH = list(ROSTER_FIELDS.values())
 HEADER_EN = list(ROSTER_FIELDS)

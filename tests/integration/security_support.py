@@ -30,6 +30,11 @@ from tests.conftest import login_as
 from tests.helpers import MINIMAL_PDF, attach_required
 from tests.integration.reviewer_support import RECOGNITION_DATA
 from tests.integration.roster_support import PERIOD, csv_bytes, graduate_id, person_rows
+from zhongchuang.accounts import members
+from zhongchuang.accounts import operations as accounts
+from zhongchuang.cases import engine as cases
+from zhongchuang.cases.engine import ActionInput
+from zhongchuang.catalogue import batches
 from zhongchuang.extensions import db
 from zhongchuang.models import (
     Attachment,
@@ -43,10 +48,11 @@ from zhongchuang.models import (
     Program,
     RosterRow,
 )
+from zhongchuang.notices import operations as notices
 from zhongchuang.policy.identity import make_credit_code
-from zhongchuang.services import accounts, batches, cases, experts, members, notices, roster
-from zhongchuang.services.cases import ActionInput
-from zhongchuang.services.runtime import now, vault
+from zhongchuang.review import experts
+from zhongchuang.roster import operations as roster
+from zhongchuang.runtime import now, vault
 
 ACTORS = (
     "anon",

@@ -230,7 +230,7 @@ def test_bad_token_and_bad_password_are_401(client, factory):
 
 
 def test_deactivated_user_token_stops_working(client, factory):
-    from zhongchuang.services.accounts import set_user_active
+    from zhongchuang.accounts.operations import set_user_active
 
     user = factory.staff("county_reviewer", username="county2")
     resp = client.post("/api/v1/tokens", json={"username": "county2", "password": PASSWORD})

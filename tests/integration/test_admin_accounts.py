@@ -11,11 +11,12 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import PASSWORD
+from zhongchuang.cases import engine as cases
+from zhongchuang.catalogue import batches
 from zhongchuang.errors import NotFound
 from zhongchuang.extensions import db
 from zhongchuang.models import AuditEvent, Invitation, OutboxMail, PasswordReset, Person, User
 from zhongchuang.security import token_digest
-from zhongchuang.services import batches, cases
 
 NEW_PASSWORD = "Neues-Passw0rt-2021"
 LINK_RE = re.compile(r"http://localhost(/(?:password/reset|invitations)/[A-Za-z0-9_\-]+)")

@@ -13,10 +13,13 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
+from zhongchuang.audit import chain as audit
+from zhongchuang.cases import engine as cases
+from zhongchuang.catalogue import batches
 from zhongchuang.extensions import db
+from zhongchuang.messages import notify
 from zhongchuang.models import AuditEvent, OutboxMail
 from zhongchuang.policy.identity import make_credit_code
-from zhongchuang.services import audit, batches, cases, notify
 
 BUSINESS = make_credit_code("330411", "MA1000001")
 
@@ -90,7 +93,7 @@ def test_audit_viewer_filters_by_case_actor_kind_and_date(world):
 
 
 def test_audit_viewer_pages_by_key(world, monkeypatch):
-    from zhongchuang.services import audit_log
+    from zhongchuang.audit import log as audit_log
 
     monkeypatch.setattr(audit_log, "PAGE_SIZE", 3)
     client = world["client"]

@@ -13,12 +13,13 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import CATALOGUE, clean_tables
+from zhongchuang.cases import engine as cases
+from zhongchuang.cases.eligibility import preview_catalogue
+from zhongchuang.catalogue import batches
 from zhongchuang.extensions import db
 from zhongchuang.models import AuditEvent, Batch, Parameter, Program
 from zhongchuang.policy.catalogue import CatalogueError
 from zhongchuang.policy.identity import make_credit_code
-from zhongchuang.services import batches, cases
-from zhongchuang.services.eligibility import preview_catalogue
 
 BUSINESS = make_credit_code("330411", "MA1000001")
 MIN_EMPLOYEES = re.compile(r"(- name: min_employees\n(?:[ ]+\w+: .*\n)*?[ ]+value: )3\b")
@@ -59,7 +60,7 @@ def world(app, factory, login):
 def restore_catalogue(app):
     """A test that loads a changed catalogue puts the original back afterwards."""
     yield
-    from zhongchuang.services.catalogue import load_catalogue_file
+    from zhongchuang.catalogue.loading import load_catalogue_file
 
     clean_tables(keep_catalogue=False)
     load_catalogue_file(str(CATALOGUE), by=None)

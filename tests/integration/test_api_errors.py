@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PASSWORD, api_token, build_app, migrate_and_load
+from zhongchuang.cases import engine as cases
+from zhongchuang.catalogue import batches
 from zhongchuang.policy.identity import make_credit_code
-from zhongchuang.services import batches, cases
 
 API = "/api/v1"
 BUSINESS = make_credit_code("330411", "MA1000001")

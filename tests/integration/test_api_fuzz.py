@@ -13,10 +13,12 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode, checks
 
+from zhongchuang.accounts import operations as accounts
+from zhongchuang.cases import engine as cases
+from zhongchuang.catalogue import batches
 from zhongchuang.extensions import db
 from zhongchuang.models import User, UserRole
 from zhongchuang.policy.identity import make_credit_code
-from zhongchuang.services import accounts, batches, cases
 
 #: Valid requests: every answer is declared, with its content type, headers and schema, and
 #: an operation that needs a token refuses a request without one.

@@ -10,9 +10,11 @@ from decimal import Decimal
 import pytest
 
 from tests.conftest import PASSWORD, api_token
+from zhongchuang.cases import attachments
+from zhongchuang.cases import engine as cases
+from zhongchuang.cases.engine import ActionInput
+from zhongchuang.catalogue import batches
 from zhongchuang.policy.identity import make_credit_code
-from zhongchuang.services import attachments, batches, cases
-from zhongchuang.services.cases import ActionInput
 
 API = "/api/v1"
 PROGRAMS = {

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 
 from tests.conftest import csrf_from, form_post, login_as
 from tests.helpers import MINIMAL_PDF, open_batch
+from zhongchuang.cases import engine as cases
 from zhongchuang.extensions import db
 from zhongchuang.models import Application, Attachment
 from zhongchuang.policy.identity import make_credit_code
-from zhongchuang.services import cases
 
 BUSINESS = make_credit_code("330411", "MA1000001")  # 秀洲区
 GRANT = {"business_credit_code": BUSINESS, "year": "2020", "employees_insured": "5"}
@@ -273,7 +273,7 @@ def test_another_applicant_sees_nothing(client, factory):
 def test_objections_and_expert_work_stay_hidden_from_the_applicant(client, factory, clock):
     from decimal import Decimal
 
-    from zhongchuang.services import notices
+    from zhongchuang.notices import operations as notices
 
     open_batch(factory, "employment_driving_grant")
     person = factory.person()

@@ -12,10 +12,10 @@ import sqlalchemy as sa
 
 from tests.conftest import csrf_from, login_as
 from tests.helpers import MINIMAL_PDF, PNG, office_file, open_batch
+from zhongchuang.cases import engine as cases
 from zhongchuang.extensions import db
 from zhongchuang.models import Attachment, AuditEvent
 from zhongchuang.policy.identity import make_credit_code
-from zhongchuang.services import cases
 
 BUSINESS = make_credit_code("330411", "MA1000001")  # 秀洲区
 INSURANCE = {

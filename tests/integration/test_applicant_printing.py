@@ -12,12 +12,12 @@ import sqlalchemy as sa
 
 from tests.conftest import form_post, login_as
 from tests.helpers import open_batch
+from zhongchuang.cases import engine as cases
+from zhongchuang.documents.pdf import KNOWN_FONTS, find_cjk_font
 from zhongchuang.extensions import db
 from zhongchuang.models import AuditEvent
 from zhongchuang.policy.identity import make_credit_code
-from zhongchuang.services import cases
-from zhongchuang.services.pdf import KNOWN_FONTS, find_cjk_font
-from zhongchuang.services.runtime import vault
+from zhongchuang.runtime import vault
 
 BUSINESS = make_credit_code("330411", "MA1000001")  # 秀洲区
 GRANT = {"business_credit_code": BUSINESS, "year": "2020", "employees_insured": "5"}
@@ -133,7 +133,7 @@ def test_a_return_produces_a_letter_citing_the_article_and_reason(client, factor
 
 @needs_font
 def test_the_font_found_is_a_chinese_face(app):
-    from zhongchuang.services.pdf import _faces
+    from zhongchuang.documents.pdf import _faces
 
     font = find_cjk_font()
     assert font is not None

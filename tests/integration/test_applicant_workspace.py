@@ -9,10 +9,10 @@ import sqlalchemy as sa
 
 from tests.conftest import form_post, login_as
 from tests.helpers import open_batch
+from zhongchuang.cases import engine as cases
 from zhongchuang.extensions import db
 from zhongchuang.models import Application, Notification, OutboxMail
 from zhongchuang.policy.identity import make_credit_code
-from zhongchuang.services import cases
 
 BUSINESS = make_credit_code("330411", "MA1000001")  # 秀洲区
 GRANT = {"business_credit_code": BUSINESS, "year": "2020", "employees_insured": "5"}
@@ -160,7 +160,7 @@ def test_a_failing_mail_server_never_undoes_the_step(app, client, factory, monke
 
 
 def test_a_failing_notification_never_undoes_the_step(client, factory, monkeypatch):
-    from zhongchuang.services import notify
+    from zhongchuang.messages import notify
 
     person, case, county = _submitted_case(factory)
 

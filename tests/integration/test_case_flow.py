@@ -9,6 +9,10 @@ import pytest
 import sqlalchemy as sa
 
 from tests.helpers import attach_required
+from zhongchuang.audit import chain as audit
+from zhongchuang.cases import engine as cases
+from zhongchuang.cases.engine import ActionInput
+from zhongchuang.catalogue import batches
 from zhongchuang.errors import (
     BudgetExhausted,
     DomainError,
@@ -19,9 +23,8 @@ from zhongchuang.errors import (
 )
 from zhongchuang.extensions import db
 from zhongchuang.models import AuditEvent, Batch, MakerSpace
+from zhongchuang.notices import operations as notices
 from zhongchuang.policy.identity import make_credit_code
-from zhongchuang.services import audit, batches, cases, notices
-from zhongchuang.services.cases import ActionInput
 
 BUSINESS = make_credit_code("330411", "MA1000001")  # 秀洲区
 
@@ -215,7 +218,7 @@ def test_approved_recognition_creates_the_maker_space(app, factory, clock):
     cases.act(county, case.id, "accept")
     cases.act(county, case.id, "county_approve")
     experts = [factory.staff("expert") for _ in range(3)]
-    from zhongchuang.services.experts import assign_experts
+    from zhongchuang.review.experts import assign_experts
 
     assign_experts(city, case.id, [e.id for e in experts])
     for i, e in enumerate(experts):

@@ -11,12 +11,14 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from zhongchuang.audit import chain as audit
+from zhongchuang.cases import engine as cases
+from zhongchuang.cases.engine import ActionInput
+from zhongchuang.catalogue import batches
 from zhongchuang.errors import DomainError
 from zhongchuang.extensions import db
 from zhongchuang.models import Application, AuditEvent, Batch, User
 from zhongchuang.policy.identity import make_credit_code
-from zhongchuang.services import audit, batches, cases
-from zhongchuang.services.cases import ActionInput
 
 
 def _approved_at_county(factory, n: int, budget: Decimal) -> tuple[list[int], int]:

@@ -8,10 +8,11 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import api_token
+from zhongchuang.audit import chain as audit
 from zhongchuang.clock import SHANGHAI
 from zhongchuang.extensions import db
 from zhongchuang.models import STATES, Application, AuditEvent, MakerSpace, User
-from zhongchuang.services import audit, demo
+from zhongchuang.ops import demo
 
 
 def test_demo_seed_gives_a_living_system(app, client):

@@ -8,10 +8,13 @@ from datetime import date
 import pytest
 
 from tests.helpers import attach_required, open_batch
+from zhongchuang.cases import effects as case_effects
+from zhongchuang.cases import engine as cases
+from zhongchuang.cases.engine import ActionInput
 from zhongchuang.errors import InvalidTransition
+from zhongchuang.messages import notify
+from zhongchuang.notices import operations as notices
 from zhongchuang.policy.identity import make_credit_code
-from zhongchuang.services import case_effects, cases, notices, notify
-from zhongchuang.services.cases import ActionInput
 from zhongchuang.workflow import machine
 from zhongchuang.workflow.machine import WORKFLOWS, get_action
 

@@ -16,12 +16,15 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 
 from tests.conftest import Factory, clean_tables
 from tests.helpers import attach_required
+from zhongchuang.audit import chain as audit
+from zhongchuang.cases import engine as cases
+from zhongchuang.cases.engine import ActionInput
+from zhongchuang.catalogue import batches
 from zhongchuang.errors import DomainError
 from zhongchuang.extensions import db
 from zhongchuang.models import STATES, Application, AuditEvent, Batch
+from zhongchuang.notices import operations as notices
 from zhongchuang.policy.identity import make_credit_code
-from zhongchuang.services import audit, batches, cases, notices
-from zhongchuang.services.cases import ActionInput
 from zhongchuang.workflow.machine import ACTIONS
 
 ACTORS = ("applicant", "other_applicant", "county", "other_county", "city", "city2", "finance")

@@ -15,14 +15,16 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from zhongchuang.audit import chain as audit
+from zhongchuang.cases import engine as cases
+from zhongchuang.cases.engine import ActionInput
+from zhongchuang.catalogue import batches
 from zhongchuang.clock import SHANGHAI
 from zhongchuang.extensions import db
 from zhongchuang.models import Application, Attachment, AuditEvent, User
+from zhongchuang.ops.backup import MANIFEST, UPLOADS_PART
 from zhongchuang.policy.identity import make_credit_code
-from zhongchuang.services import audit, batches, cases
-from zhongchuang.services.backup import MANIFEST, UPLOADS_PART
-from zhongchuang.services.cases import ActionInput
-from zhongchuang.services.runtime import now
+from zhongchuang.runtime import now
 
 FILE_BYTES = "参保名单\n张三,2020-01\n".encode()
 
@@ -134,7 +136,7 @@ def test_backup_and_restore_bring_back_cases_files_and_a_verifying_audit_chain(
 
 
 def test_the_manifest_describes_the_bundle(app, world, tmp_path, backend):
-    from zhongchuang.services.backup import code_revision, create_backup
+    from zhongchuang.ops.backup import code_revision, create_backup
 
     bundle = create_backup(tmp_path)
     with tarfile.open(bundle.path) as tar:
@@ -164,7 +166,7 @@ def _rewrite(bundle: Path, dest: Path, change) -> Path:  # noqa: ANN001
 
 
 def test_a_bundle_of_another_schema_revision_is_refused_and_nothing_changes(app, world, tmp_path):
-    from zhongchuang.services.backup import create_backup
+    from zhongchuang.ops.backup import create_backup
 
     bundle = create_backup(tmp_path).path
 
@@ -190,7 +192,7 @@ def test_a_bundle_of_another_schema_revision_is_refused_and_nothing_changes(app,
 
 
 def test_a_damaged_bundle_is_refused(app, world, tmp_path):
-    from zhongchuang.services.backup import create_backup
+    from zhongchuang.ops.backup import create_backup
 
     bundle = create_backup(tmp_path).path
 

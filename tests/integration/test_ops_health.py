@@ -188,7 +188,7 @@ def test_behind_a_proxy_the_client_address_and_scheme_come_from_forwarded_header
 
 def test_readyz_is_503_while_the_database_schema_lags_behind_this_release(app):
     """A release started before ``flask db upgrade`` ran is not sent traffic."""
-    from zhongchuang.services.backup import code_revision
+    from zhongchuang.ops.backup import code_revision
 
     head = code_revision()
     db.session.execute(sa.text("UPDATE alembic_version SET version_num = 'fe1f65ef846e'"))

@@ -8,11 +8,14 @@ from decimal import Decimal
 import pytest
 
 from tests.conftest import build_app
+from zhongchuang.cases import engine as cases
+from zhongchuang.cases.engine import ActionInput
+from zhongchuang.catalogue import batches
 from zhongchuang.extensions import db
 from zhongchuang.models import Application
+from zhongchuang.notices import operations as notices
+from zhongchuang.ops import jobs
 from zhongchuang.policy.identity import make_credit_code
-from zhongchuang.services import batches, cases, jobs, notices
-from zhongchuang.services.cases import ActionInput
 
 PROBE: list[tuple] = []
 

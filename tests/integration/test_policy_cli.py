@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from tests.conftest import CATALOGUE, clean_tables
+from zhongchuang.catalogue.loading import load_catalogue_file
 from zhongchuang.extensions import db
 from zhongchuang.models import Article, CatalogueVersion, Parameter, Program
-from zhongchuang.services.catalogue import load_catalogue_file
 
 
 def cli(app, *args: str):  # noqa: ANN001, ANN201

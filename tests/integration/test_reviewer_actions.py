@@ -11,11 +11,13 @@ import pytest
 
 from tests.conftest import csrf_from
 from tests.integration.reviewer_support import World, recognition_case
+from zhongchuang.cases import engine as cases
+from zhongchuang.cases.engine import ActionInput
 from zhongchuang.errors import GuardFailed
 from zhongchuang.extensions import db
 from zhongchuang.models import Application, Batch, Notice, Objection
-from zhongchuang.services import cases, notices, review
-from zhongchuang.services.cases import ActionInput
+from zhongchuang.notices import operations as notices
+from zhongchuang.review import batch_actions as review
 
 
 @pytest.fixture

@@ -13,11 +13,12 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from tests.integration.reviewer_support import World
+from zhongchuang.cases import engine as cases
+from zhongchuang.cases.engine import ActionInput
 from zhongchuang.extensions import db
 from zhongchuang.models import AuditEvent
-from zhongchuang.services import cases, notices
-from zhongchuang.services.cases import ActionInput
-from zhongchuang.services.runtime import vault
+from zhongchuang.notices import operations as notices
+from zhongchuang.runtime import vault
 
 HEADERS = [
     "申报编号",

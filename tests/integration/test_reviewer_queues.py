@@ -10,13 +10,15 @@ import pytest
 import sqlalchemy as sa
 
 from tests.integration.reviewer_support import World, recognition_case
+from zhongchuang.cases import engine as cases
+from zhongchuang.cases.engine import ActionInput
+from zhongchuang.catalogue import batches
 from zhongchuang.errors import ValidationFailed
 from zhongchuang.extensions import db
 from zhongchuang.models import Application, Batch
-from zhongchuang.services import batches, cases, queues
-from zhongchuang.services.cases import ActionInput
-from zhongchuang.services.experts import assign_experts
-from zhongchuang.services.queues import QueueFilters
+from zhongchuang.review import queues
+from zhongchuang.review.experts import assign_experts
+from zhongchuang.review.queues import QueueFilters
 
 
 @pytest.fixture
@@ -103,7 +105,7 @@ def test_city_expert_and_finance_queues_hold_their_stages(world, factory, clock)
     assert queues.waiting_count(e1) == 0
 
     # Finance: approved cases (the notice period over).
-    from zhongchuang.services import notices
+    from zhongchuang.notices import operations as notices
 
     notices.publish_notice(world.city, [approved.id], 5)
     assert approved.id in ids(queues.queue_page(world.city))  # in_notice stays with the city
@@ -240,7 +242,7 @@ def test_the_count_tests_each_condition_once(world):
 def test_a_reviewer_moved_to_another_district_sees_that_district_at_once(world):
     """A queue's statements are kept per process by who asks and the filters: a change of
     district (or roles) is a different queue, not the one kept."""
-    from zhongchuang.services import accounts
+    from zhongchuang.accounts import operations as accounts
 
     mine = world.submitted(district="330411")
     theirs = world.submitted(district="330402")

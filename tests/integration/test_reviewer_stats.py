@@ -10,12 +10,14 @@ import pytest
 import sqlalchemy as sa
 
 from tests.integration.reviewer_support import World
+from zhongchuang.accounts import operations as accounts
+from zhongchuang.cases import engine as cases
+from zhongchuang.cases.engine import ActionInput
+from zhongchuang.cases.stays import rebuild_stays
 from zhongchuang.extensions import db
 from zhongchuang.models import CaseStay, MakerSpace, StatsSnapshot
 from zhongchuang.policy.identity import JIAXING_DISTRICTS
-from zhongchuang.services import accounts, cases, stats
-from zhongchuang.services.cases import ActionInput
-from zhongchuang.services.stays import rebuild_stays
+from zhongchuang.stats import queries as stats
 
 
 @pytest.fixture

@@ -16,10 +16,12 @@ from tests.integration.roster_support import (
     person_rows,
     row,
 )
+from zhongchuang.cases import eligibility
+from zhongchuang.cases import engine as cases
 from zhongchuang.errors import DomainError
 from zhongchuang.extensions import db
 from zhongchuang.models import Application
-from zhongchuang.services import cases, eligibility, roster
+from zhongchuang.roster import operations as roster
 
 
 @pytest.fixture

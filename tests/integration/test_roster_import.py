@@ -23,6 +23,7 @@ from tests.integration.roster_support import (
     row,
     xlsx_bytes,
 )
+from zhongchuang.cases import engine as cases
 from zhongchuang.errors import (
     DomainError,
     Forbidden,
@@ -33,7 +34,7 @@ from zhongchuang.errors import (
 )
 from zhongchuang.extensions import db
 from zhongchuang.models import Application, AuditEvent, RosterRow
-from zhongchuang.services import cases, roster
+from zhongchuang.roster import operations as roster
 
 
 @pytest.fixture
@@ -365,8 +366,8 @@ def test_the_claim_period_must_be_filled_first(world):
 def test_a_program_without_roster_has_no_roster(world, factory):
     from datetime import date
 
+    from zhongchuang.catalogue import batches
     from zhongchuang.policy.identity import make_credit_code
-    from zhongchuang.services import batches
 
     batches.create_batch(
         factory.staff("admin", username="admin2"),

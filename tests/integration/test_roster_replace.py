@@ -16,10 +16,11 @@ from tests.integration.roster_support import (
     person_rows,
     row,
 )
+from zhongchuang.cases import engine as cases
 from zhongchuang.errors import ValidationFailed
 from zhongchuang.extensions import db
 from zhongchuang.models import Application, AuditEvent, RosterRow
-from zhongchuang.services import cases, roster
+from zhongchuang.roster import operations as roster
 
 
 @pytest.fixture
@@ -120,8 +121,8 @@ def test_a_refused_file_leaves_the_first_roster_intact(world):
 
 
 def test_a_returned_case_takes_a_new_roster_and_its_claims_follow_at_resubmission(world):
+    from zhongchuang.cases.engine import ActionInput
     from zhongchuang.models import BenefitClaim
-    from zhongchuang.services.cases import ActionInput
 
     case = world.draft()
     upload(world, case, person_rows(graduate_id(1), months(7, 12)))

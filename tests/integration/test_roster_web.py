@@ -16,7 +16,8 @@ from tests.integration.roster_support import (
     person_rows,
     row,
 )
-from zhongchuang.services import cases, roster
+from zhongchuang.cases import engine as cases
+from zhongchuang.roster import operations as roster
 
 
 @pytest.fixture

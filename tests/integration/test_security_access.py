@@ -197,6 +197,7 @@ GET    /api/v1/batches                                            -   401 403 40
 POST   /api/v1/batches                                            -   401 403 403 403 403 403 403 403 403   -
 GET    /api/v1/batches/<batch_id>                                 -   401 403 403 403 403 403 403 200 200 200
 PUT    /api/v1/batches/<batch_id>                                 -   401 403 403 403 403 403 403 403 403   -
+GET    /api/v1/audit                                              -   401 403 403 403 403 403 403 403 403 200
 GET    /api/v1/audit/verify                                       -   401 403 403 403 403 403 403 403 403 200
 GET    /api/v1/stats                                              -   401 403 403 200 200 403 403 200 200 200
 GET    /api/v1/users                                              -   401 403 403 403 403 403 403 403 403 200
@@ -424,8 +425,8 @@ def test_the_access_matrix(app, world, monkeypatch):
         drawn.append(repr(doc))
         return b"%PDF-1.4 drawn elsewhere"
 
-    monkeypatch.setattr("zhongchuang.services.pdf.render", draw)
-    monkeypatch.setattr("zhongchuang.services.letters.render", draw)
+    monkeypatch.setattr("zhongchuang.documents.pdf.render", draw)
+    monkeypatch.setattr("zhongchuang.documents.letters.render", draw)
     callers = {a: caller(app, world.user(a)) for a in ACTORS if a not in ("owner", "other")}
     by_user: dict[int, Any] = {}
 

@@ -22,10 +22,12 @@ import sqlalchemy as sa
 from tests.conftest import ROOT, build_app
 from tests.helpers import MINIMAL_PDF, attach_required
 from tests.integration.security_support import caller, upload_file_count
+from zhongchuang.audit import chain as audit
+from zhongchuang.cases import engine as cases
+from zhongchuang.catalogue import batches
 from zhongchuang.extensions import db
 from zhongchuang.models import Application, Attachment, AuditEvent, RosterRow, User
 from zhongchuang.policy.identity import make_credit_code
-from zhongchuang.services import audit, batches, cases
 
 
 @pytest.fixture
@@ -78,7 +80,8 @@ CHILD = textwrap.dedent(
     with app.app_context():
         from zhongchuang.extensions import db
         from zhongchuang.models import User
-        from zhongchuang.services import audit, cases
+        from zhongchuang.audit import chain as audit
+        from zhongchuang.cases import engine as cases
 
         real = audit.record
 
@@ -216,7 +219,7 @@ class _FullDisk:
 @pytest.fixture
 def full_disk(app, monkeypatch):
     """``os.fdopen`` for the upload code's files: the disk fills after the first chunk."""
-    from zhongchuang.services import attachments
+    from zhongchuang.cases import attachments
 
     real = os.fdopen
     upload_dir = str(Path(app.config["UPLOAD_DIR"]).resolve())

@@ -365,8 +365,9 @@ def draft(app, factory):
     from decimal import Decimal
 
     from tests.integration.roster_support import make_world
+    from zhongchuang.cases import engine as cases
+    from zhongchuang.catalogue import batches
     from zhongchuang.policy.identity import make_credit_code
-    from zhongchuang.services import batches, cases
 
     admin = factory.staff("admin", username="sec_admin")
     batches.create_batch(

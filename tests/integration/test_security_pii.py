@@ -17,12 +17,15 @@ from tests.conftest import build_app
 from tests.helpers import attach_required
 from tests.integration.roster_support import csv_bytes, graduate_id, make_world, person_rows
 from tests.integration.security_support import caller
+from zhongchuang.audit import chain as audit
+from zhongchuang.cases import engine as cases
+from zhongchuang.catalogue import batches
 from zhongchuang.extensions import db
 from zhongchuang.models import AuditEvent, Person, RosterRow
 from zhongchuang.policy.identity import make_credit_code
+from zhongchuang.roster import operations as roster
+from zhongchuang.runtime import vault
 from zhongchuang.security import IdentityVault, VaultError, generate_fernet_key
-from zhongchuang.services import audit, batches, cases, roster
-from zhongchuang.services.runtime import vault
 
 # --- encryption at rest and key rotation -------------------------------------------------------
 

@@ -12,10 +12,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event
 
+from zhongchuang.cases import engine as cases
+from zhongchuang.catalogue import batches
 from zhongchuang.extensions import db
 from zhongchuang.models import Application, User
 from zhongchuang.policy.identity import make_credit_code
-from zhongchuang.services import batches, cases
 
 DISTRICT = "330402"
 #: Upper bounds per page, whatever the number of cases (measured: 4, 15, 2 and 8 on

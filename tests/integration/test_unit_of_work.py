@@ -9,7 +9,7 @@ from sqlalchemy import event
 
 from zhongchuang.extensions import db
 from zhongchuang.models import OutboxMail
-from zhongchuang.services.runtime import now
+from zhongchuang.runtime import now
 from zhongchuang.uow import after_commit, current, operation, unit_of_work
 
 

@@ -41,11 +41,13 @@ from tests.conftest import (
     csrf_from,
     drop_postgres_database,
 )
+from zhongchuang.cases import engine as cases
+from zhongchuang.cases.engine import ActionInput
+from zhongchuang.catalogue import batches
 from zhongchuang.extensions import db
 from zhongchuang.models import Application, OutboxMail
+from zhongchuang.notices import operations as notices
 from zhongchuang.policy.identity import make_credit_code
-from zhongchuang.services import batches, cases, notices
-from zhongchuang.services.cases import ActionInput
 
 pytestmark = pytest.mark.pg
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import JPEG, MINIMAL_PDF, PNG, office_file
+from zhongchuang.cases.attachments import detect_type, sanitise_filename
 from zhongchuang.errors import UnsupportedFileType
-from zhongchuang.services.attachments import detect_type, sanitise_filename
 
 
 def _file(tmp_path: Path, data: bytes) -> Path:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from zhongchuang.services.runtime import ProcessCache
+from zhongchuang.runtime import ProcessCache
 
 
 def test_a_value_is_built_once_and_the_store_is_bounded():

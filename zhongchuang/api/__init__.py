@@ -12,28 +12,19 @@ __all__ = ["SPEC_KWARGS", "Api", "api", "register_api"]
 
 
 def register_api(app: Flask) -> None:
-    from zhongchuang.api import accounts, docs
+    """Each area's API routes under ``/api/v1``, and the documentation page."""
+    from zhongchuang.accounts import api as accounts_api
+    from zhongchuang.accounts import reveal_api
+    from zhongchuang.admin import api as admin_api
+    from zhongchuang.api import docs
+    from zhongchuang.cases import api as cases_api
+    from zhongchuang.catalogue import api as catalogue_api
+    from zhongchuang.notices import api as notices_api
 
     # Chinese text unescaped in every JSON answer (API.md conventions).
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     api.init_app(app, spec_kwargs=SPEC_KWARGS)
-    modules = [accounts]
-    for name in ("catalogue", "applications", "notices", "admin", "reveal"):
-        mod = _optional(name)
-        if mod is not None:
-            modules.append(mod)
-    for mod in modules:
+    for mod in (accounts_api, catalogue_api, cases_api, notices_api, admin_api, reveal_api):
         csrf.exempt(mod.blp)  # bearer tokens only: the API never reads the session cookie
         api.register_blueprint(mod.blp)
     app.register_blueprint(docs.bp)
-
-
-def _optional(name: str):  # noqa: ANN202
-    import importlib
-
-    try:
-        return importlib.import_module(f"zhongchuang.api.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name == f"zhongchuang.api.{name}":
-            return None
-        raise

@@ -10,9 +10,9 @@ from typing import Any
 from flask import g, request
 from flask_smorest import Blueprint
 
+from zhongchuang.accounts import operations as accounts
 from zhongchuang.errors import DomainError, Forbidden
 from zhongchuang.models import User
-from zhongchuang.services import accounts
 
 
 class Unauthorized(DomainError):

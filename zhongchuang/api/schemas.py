@@ -13,7 +13,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import CombinedMultiDict
 
 from zhongchuang.errors import DomainError
-from zhongchuang.services.paging import keyset_rows
+from zhongchuang.paging import keyset_rows
 
 # Messages users see for malformed input: Chinese first, English after.
 fields.Field.default_error_messages.update(

@@ -12,24 +12,32 @@ from zhongchuang.web import filters
 
 
 def register_web(app: Flask) -> None:
-    from zhongchuang.web import auth, main
+    """The site: the home page, then each area's pages (their templates beside them)."""
+    from zhongchuang.accounts import account_views, reveal_views
+    from zhongchuang.accounts import views as accounts_views
+    from zhongchuang.admin import views as admin_views
+    from zhongchuang.cases import applicant_views
+    from zhongchuang.cases import views as cases_views
+    from zhongchuang.ops import health
+    from zhongchuang.public import views as public_views
+    from zhongchuang.review import views as review_views
+    from zhongchuang.roster import views as roster_views
+    from zhongchuang.web import main
 
-    app.register_blueprint(main.bp)
-    app.register_blueprint(auth.bp)
-    for name in (
-        "public",
-        "cases",
-        "applicant",
-        "reviewer",
-        "admin",
-        "account",
-        "health",
-        "roster",
-        "reveal",
+    for module in (
+        main,
+        accounts_views,
+        public_views,
+        cases_views,
+        applicant_views,
+        review_views,
+        admin_views,
+        account_views,
+        health,
+        roster_views,
+        reveal_views,
     ):
-        module = _optional(name)
-        if module is not None:
-            app.register_blueprint(module.bp)
+        app.register_blueprint(module.bp)
 
     filters.register(app)
 
@@ -42,14 +50,3 @@ def register_web(app: Flask) -> None:
             "current_locale": str(get_locale()),
             "nav_items": navigation(current_user) if request else [],
         }
-
-
-def _optional(name: str):  # noqa: ANN202
-    import importlib
-
-    try:
-        return importlib.import_module(f"zhongchuang.web.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name == f"zhongchuang.web.{name}":
-            return None
-        raise

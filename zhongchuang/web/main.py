@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 
-from zhongchuang.services import catalogue_queries
+from zhongchuang.catalogue import queries as catalogue_queries
 
 bp = Blueprint("main", __name__)
 

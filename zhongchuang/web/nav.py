@@ -23,7 +23,7 @@ def navigation(user: Any) -> list[dict[str, Any]]:
         items.append({"label": _("我的申报"), "href": url_for("applicant.cases")})
     staff = roles & {"county_reviewer", "city_reviewer", "expert", "finance"}
     if staff and "reviewer.queue" in endpoints:
-        from zhongchuang.web.queue_counts import queue_count
+        from zhongchuang.review.queue_counts import queue_count
 
         count = queue_count(user)
         items.append({"label": _("待办事项"), "href": url_for("reviewer.queue"), "badge": count})

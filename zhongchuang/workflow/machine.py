@@ -49,7 +49,7 @@ ROLES: Final = ("applicant", "county_reviewer", "expert", "city_reviewer", "fina
 STAFF_ROLES: Final = frozenset({"county_reviewer", "expert", "city_reviewer", "finance"})
 
 #: 办理环节的作用 — what an action does besides moving the case, as names the one engine
-#: (``zhongchuang.services.case_effects``) applies in this order: ``prepare`` before the
+#: (``zhongchuang.cases.effects``) applies in this order: ``prepare`` before the
 #: guards judge (it may add facts), ``checks`` after the guards allow (they may still
 #: refuse), ``effects`` with the transition, in the same transaction, and ``notify`` whom to
 #: tell once it is done. Adding an action is adding a row; a new kind of effect is a new

@@ -1,0 +1,162 @@
+"""Forms of the case page: the application form (built from the program's fields), the
+attachment upload, and the generic action form (reason, cited articles, amount, score,
+payment reference, version) whose fields are shown only for actions that need them.
+
+Shape only: whether a reason or an article is required is the workflow guards' answer.
+The action and upload forms leave the CSRF check to ``CSRFProtect`` (every POST is
+checked) because several of them share one page; their templates render the token.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.validators import Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from zhongchuang.cases.engine import ActionInput
+from zhongchuang.cases.form_fields import build_program_form
+from zhongchuang.web.i18n import lazy_gettext as _l
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    text = (text or "").strip().replace(",", "").replace("，", "")
+    if not text:
+        return None
+    value = Decimal(text)
+    if not value.is_finite():
+        raise InvalidOperation
+    return value
+
+
+class ActionForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    version = HiddenField()
+    objection_id = HiddenField()
+    reason = TextAreaField(
+        _l("理由"),
+        validators=[Optional(), Length(max=2000, message=_l("理由不超过2000字。"))],
+        description=_l("请写明事实和理由，申请人将看到这段文字。"),
+    )
+    articles = MultiCheckboxField(_l("引用的政策条款"), choices=[], validate_choice=False)
+    failed_rules = MultiCheckboxField(_l("未通过的审查规则"), choices=[], validate_choice=False)
+    amount = StringField(
+        _l("核定金额（元）"),
+        validators=[Optional(), Length(max=20)],
+        render_kw={"inputmode": "decimal"},
+    )
+    score = StringField(
+        _l("评分（0–100）"),
+        validators=[Optional(), Length(max=3)],
+        render_kw={"inputmode": "numeric"},
+    )
+    comment = TextAreaField(_l("评审意见"), validators=[Optional(), Length(max=2000)])
+    payment_reference = StringField(_l("拨付凭证号"), validators=[Optional(), Length(max=100)])
+
+    def validate_amount(self, field: Any) -> None:
+        try:
+            value = _decimal(field.data)
+        except (InvalidOperation, ValueError) as exc:
+            raise ValidationError(_l("请填写金额数字，如 12000.00。")) from exc
+        if value is not None and (value < 0 or value != value.quantize(Decimal("0.01"))):
+            raise ValidationError(_l("金额须为非负数，最多两位小数。"))
+
+    def validate_score(self, field: Any) -> None:
+        text = (field.data or "").strip()
+        if text and (not text.isdigit() or not 0 <= int(text) <= 100):
+            raise ValidationError(_l("评分须为0至100的整数。"))
+
+    def validate_version(self, field: Any) -> None:
+        if field.data and not str(field.data).isdigit():
+            raise ValidationError(_l("版本号无效，请刷新页面。"))
+
+    def validate_objection_id(self, field: Any) -> None:
+        if field.data and not str(field.data).isdigit():
+            raise ValidationError(_l("异议编号无效。"))
+
+    def set_choices(
+        self, articles: list[tuple[str, str]], failed_rules: list[tuple[str, str]]
+    ) -> None:
+        self.articles.choices = articles
+        self.failed_rules.choices = failed_rules
+
+    def to_input(self) -> ActionInput:
+        score = (self.score.data or "").strip()
+        return ActionInput(
+            version=int(self.version.data) if self.version.data else None,
+            reason=(self.reason.data or "").strip() or None,
+            articles=[a for a in self.articles.data or [] if a],
+            failed_rules=[r for r in self.failed_rules.data or [] if r],
+            amount=_decimal(self.amount.data),
+            score=int(score) if score else None,
+            comment=(self.comment.data or "").strip() or None,
+            payment_reference=(self.payment_reference.data or "").strip() or None,
+            objection_id=int(self.objection_id.data) if self.objection_id.data else None,
+        )
+
+
+def action_form(
+    action: str,
+    *,
+    version: int,
+    articles: list[tuple[str, str]],
+    failed_rules: list[tuple[str, str]],
+    amount: Decimal | None = None,
+    formdata: Any = None,
+) -> ActionForm:
+    """The form of one action; ``formdata`` None renders it fresh (articles preselected)."""
+    if formdata is None:
+        form = ActionForm(
+            formdata=None,
+            prefix=action,
+            version=str(version),
+            articles=[path for path, _label in articles],
+            amount=f"{amount:.2f}" if amount is not None else "",
+        )
+    else:
+        form = ActionForm(formdata=formdata, prefix=action)
+    form.set_choices(articles, failed_rules)
+    return form
+
+
+class UploadForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    kind = SelectField(_l("材料类别"), choices=[], validate_choice=False)
+    file = FileField(_l("选择文件"))
+
+
+def draft_form_class(spec: Any, maker_spaces: list[tuple[str, str]]) -> type[FlaskForm]:
+    """The application form: the program's fields plus the case version (for edits)."""
+    base: Any = build_program_form(spec, maker_spaces=maker_spaces)
+    required = [f.name for f in spec.fields if f.required]
+
+    class DraftForm(base):
+        version = HiddenField()
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            # Marked (*) as needed at submission; a draft may still be saved without them.
+            for name in required:
+                getattr(self, name).flags.required = True
+
+    return DraftForm
