@@ -1,0 +1,1 @@
+"""Accounts: registration, login and tokens, members, passwords, profiles, identity numbers."""

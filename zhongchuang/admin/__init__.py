@@ -1,0 +1,2 @@
+"""Administration: accounts and roles, corrections, the audit trail, the outbox,
+batches, the catalogue."""

@@ -1,0 +1,1 @@
+"""The audit trail: the hash chain written with every change, and its reading."""

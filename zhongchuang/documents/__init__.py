@@ -1,0 +1,1 @@
+"""Official documents: decision letters and their PDFs."""

@@ -1,0 +1,1 @@
+"""Messages to people: notifications, the outbox, the inbox."""

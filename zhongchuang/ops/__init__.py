@@ -1,0 +1,1 @@
+"""Operations: backup and restore, demo data, background jobs, health probes, the ops CLI."""

@@ -1,0 +1,1 @@
+"""Public pages: policies, programs with the self-check, notices and objections."""

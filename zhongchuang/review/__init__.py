@@ -1,0 +1,1 @@
+"""The reviewers' work: queues, batch actions, experts, exports."""

@@ -1,0 +1,1 @@
+"""Statistics (统计) and their charts."""
