@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import cast
+
 import sqlalchemy as sa
 
 from zhongchuang.audit import chain as audit
@@ -18,10 +21,12 @@ def rotate_all(batch: int = 1000) -> int:
     (a failure part-way leaves every number under its old key)."""
     v = vault()
     count = 0
-    for model in (Person, RosterRow):
+    models: tuple[type[Person] | type[RosterRow], ...] = (Person, RosterRow)
+    for model in models:
         last = 0
         while True:
-            rows = (
+            rows = cast(
+                "Sequence[Person | RosterRow]",
                 db.session.execute(
                     sa.select(model)
                     .where(model.id > last, model.id_number_enc.is_not(None))
@@ -29,11 +34,12 @@ def rotate_all(batch: int = 1000) -> int:
                     .limit(batch)
                 )
                 .scalars()
-                .all()
+                .all(),
             )
             if not rows:
                 break
             for row in rows:
+                assert row.id_number_enc is not None
                 row.id_number_enc = v.rotate(row.id_number_enc)
                 count += 1
             last = rows[-1].id

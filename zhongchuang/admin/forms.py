@@ -25,15 +25,9 @@ from zhongchuang.accounts.forms import DISTRICT_CHOICES
 from zhongchuang.forms.choices import to_choices as options
 from zhongchuang.models import ROLES
 from zhongchuang.web.i18n import lazy_gettext as _l
+from zhongchuang.workflow import machine
 
-ROLE_LABELS = {
-    "applicant": _l("申请人"),
-    "county_reviewer": _l("县级审核员"),
-    "expert": _l("评审专家"),
-    "city_reviewer": _l("市级审核员"),
-    "finance": _l("财政拨付"),
-    "admin": _l("系统管理员"),
-}
+ROLE_LABELS = {role: _l(label) for role, label in machine.ROLE_LABELS.items()}
 
 
 STAFF_DISTRICT_CHOICES = [

@@ -7,7 +7,7 @@ serialises writers with ``BEGIN IMMEDIATE``), so the chain stays linear.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -195,13 +195,18 @@ def _iter_events(batch: int = 5000) -> Iterator[tuple[int, str, str, dict[str, A
         last_id = rows[-1].id
 
 
+def _event_id(first_bad: Hashable | None) -> int | None:
+    """The chain rule names an event by what it was given: here, its id."""
+    return None if first_bad is None else int(str(first_bad))
+
+
 def verify() -> VerifyResult:
     """Recompute the whole chain; name the first event that does not fit."""
     head = db.session.get(AuditHead, 1)
     expected = head.last_hash if head is not None else None
     result = verify_chain(_iter_events(), expected_head=expected)
     if not result.ok and result.reason == "head_mismatch":
-        first_bad = head.last_event_id if head is not None else result.first_bad
+        first_bad = head.last_event_id if head is not None else _event_id(result.first_bad)
         return VerifyResult(
             False,
             result.events,
@@ -213,6 +218,6 @@ def verify() -> VerifyResult:
     return VerifyResult(
         False,
         result.events,
-        result.first_bad,
+        _event_id(result.first_bad),
         f"审计链在事件 #{result.first_bad} 处断裂：该事件或其前一事件被改动或删除。",
     )

@@ -113,7 +113,9 @@ def _numbers(ids: set[int]) -> dict[int, str]:
     return dict(
         db.session.execute(
             sa.select(Application.id, Application.number).where(Application.id.in_(ids))
-        ).all()
+        )
+        .tuples()
+        .all()
     )
 
 

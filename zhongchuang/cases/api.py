@@ -34,7 +34,7 @@ from zhongchuang.catalogue.api import RuleLineSchema
 from zhongchuang.errors import ValidationFailed
 from zhongchuang.models import STATES, Application, AuditEvent, Program, User
 from zhongchuang.review import experts
-from zhongchuang.workflow.machine import state_label
+from zhongchuang.workflow.machine import SCORE_MAX, SCORE_MIN, state_label
 
 blp = ApiBlueprint(
     "api_applications",
@@ -184,7 +184,9 @@ class ActionSchema(BaseSchema):
     )
     amount = MoneyField(load_default=None, allow_none=True, metadata={"example": "12000.00"})
     score = fields.Integer(
-        load_default=None, allow_none=True, validate=validate.Range(min=0, max=100)
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=SCORE_MIN, max=SCORE_MAX),
     )
     comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
     payment_reference = fields.String(

@@ -38,9 +38,9 @@ from zhongchuang.extensions import db
 from zhongchuang.models import Application, Attachment, User
 from zhongchuang.runtime import now, setting
 from zhongchuang.uow import operation
+from zhongchuang.workflow.machine import EDITABLE_STATES
 
 #: States in which the applicant may add or replace files (草稿、退回补正).
-EDITABLE_STATES = frozenset({"draft", "returned"})
 DEFAULT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 CHUNK = 64 * 1024
 

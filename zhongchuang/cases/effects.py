@@ -28,12 +28,17 @@ from zhongchuang.models import (
     Program,
     User,
 )
-from zhongchuang.models.cases import HOLDING_STATES
 from zhongchuang.policy.parameters import ParameterTable
 from zhongchuang.runtime import now
 from zhongchuang.workflow import budget as budget_rules
 from zhongchuang.workflow.guards import ActionRequest
-from zhongchuang.workflow.machine import CHECKS, EFFECTS, PREPARATIONS, ActionSpec
+from zhongchuang.workflow.machine import (
+    CHECKS,
+    EFFECTS,
+    HOLDING_STATES,
+    PREPARATIONS,
+    ActionSpec,
+)
 
 
 @dataclass

@@ -26,7 +26,6 @@ from zhongchuang.models import (
     RosterRow,
     User,
 )
-from zhongchuang.models.cases import HOLDING_STATES
 from zhongchuang.policy.catalogue import ProgramSpec
 from zhongchuang.policy.dates import format_month, iter_months, parse_month
 from zhongchuang.policy.evaluate import Evaluation, evaluate, parse_data
@@ -37,16 +36,7 @@ from zhongchuang.policy.parameters import ParameterError, ParameterRecord, Param
 from zhongchuang.policy.preview import CHANGE_LABELS, CaseChange, preview_change
 from zhongchuang.policy.status import is_in_force, policy_status
 from zhongchuang.runtime import today, vault
-
-#: Cases whose claims count against others (submitted up to disbursed).
-CLAIMING_STATES = (
-    "submitted",
-    "returned",
-    "accepted",
-    "county_approved",
-    "expert_reviewed",
-    *HOLDING_STATES,
-)
+from zhongchuang.workflow.machine import PREVIEW_STATES
 
 _SPEC_CACHE: dict[tuple[int, int | None, int], ProgramSpec] = {}
 
@@ -551,7 +541,6 @@ def lookup_hash(id_number: str) -> str:
 # --- preview of a changed catalogue (变更预览) -------------------------------------------
 
 #: Cases still waiting for a decision: a catalogue change could alter their outcome.
-PREVIEW_STATES = ("submitted", "returned", "accepted", "county_approved", "expert_reviewed")
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from zhongchuang.cases.engine import ActionInput
 from zhongchuang.cases.form_fields import build_program_form
 from zhongchuang.web.i18n import lazy_gettext as _l
+from zhongchuang.workflow.machine import SCORE_MAX, SCORE_MIN
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -64,7 +65,7 @@ class ActionForm(FlaskForm):
         render_kw={"inputmode": "decimal"},
     )
     score = StringField(
-        _l("评分（0–100）"),
+        _l("评分（%(low)s–%(high)s）", low=SCORE_MIN, high=SCORE_MAX),
         validators=[Optional(), Length(max=3)],
         render_kw={"inputmode": "numeric"},
     )
@@ -81,8 +82,10 @@ class ActionForm(FlaskForm):
 
     def validate_score(self, field: Any) -> None:
         text = (field.data or "").strip()
-        if text and (not text.isdigit() or not 0 <= int(text) <= 100):
-            raise ValidationError(_l("评分须为0至100的整数。"))
+        if text and (not text.isdigit() or not SCORE_MIN <= int(text) <= SCORE_MAX):
+            raise ValidationError(
+                _l("评分须为%(low)s至%(high)s的整数。", low=SCORE_MIN, high=SCORE_MAX)
+            )
 
     def validate_version(self, field: Any) -> None:
         if field.data and not str(field.data).isdigit():

@@ -38,27 +38,25 @@ from zhongchuang.models import Application, AuditEvent, MakerSpace, User
 from zhongchuang.policy.identity import district_name
 from zhongchuang.policy.parameters import ParameterTable
 from zhongchuang.runtime import today
+from zhongchuang.workflow import machine
 from zhongchuang.workflow.guards import allowed_actions, check
 from zhongchuang.workflow.letters import LETTER_FOR_ACTION, TITLES
-from zhongchuang.workflow.machine import ActionSpec, action_label, get_action, state_label
+from zhongchuang.workflow.machine import (
+    EDITABLE_STATES,
+    ActionSpec,
+    action_label,
+    get_action,
+    state_label,
+)
 
 if TYPE_CHECKING:
     from zhongchuang.review.batch_actions import StaffPanel
 
-ROLE_LABELS: dict[str, str] = {
-    "applicant": "申请人",
-    "county_reviewer": "县（市、区）审核部门",
-    "expert": "评审专家",
-    "city_reviewer": "市级审核部门",
-    "finance": "财政部门",
-    "admin": "系统管理员",
-    "system": "系统自动",
-}
+ROLE_LABELS = machine.OFFICE_LABELS
 EVENT_TITLES: dict[str, str] = audit.KIND_LABELS
 #: Never shown to the applicant (异议保密, 专家评分).
 HIDDEN_KINDS_FOR_APPLICANT = frozenset({"notice.objection", "case.experts_assigned"})
 HIDDEN_ACTIONS_FOR_APPLICANT = frozenset({"expert_score", "dismiss_objection"})
-EDITABLE_STATES = attachments.EDITABLE_STATES
 #: Guard stages whose failure means "not for you / not now", not "not yet ready".
 _HARD_CODES = frozenset({"forbidden", "not_found", "invalid_transition", "version_conflict"})
 

@@ -98,8 +98,8 @@ def _rows(conn: sa.Connection) -> Iterator[dict[str, Any]]:
         .order_by(_events.c.application_id, _events.c.id)
         .execution_options(yield_per=_CHUNK)
     )
-    for case_id, rows in groupby(result, key=lambda r: r[0]):
-        rows = list(rows)
+    for case_id, group in groupby(result, key=lambda r: r[0]):
+        rows = list(group)
         district, program_id = rows[0][4], rows[0][5]
         history = ((_local_day(r[1]), r[2], r[3]) for r in rows)
         for s in stay_rules.stays_from_history(history):

@@ -56,7 +56,7 @@ def mark_all_read(user: User) -> int:
         .where(Notification.user_id == user.id, Notification.read_at.is_(None))
         .values(read_at=now())
     )
-    return int(done.rowcount or 0)
+    return int(getattr(done, "rowcount", 0) or 0)
 
 
 @dataclass(frozen=True)

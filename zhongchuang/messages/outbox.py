@@ -50,10 +50,12 @@ def list_mails(
     rows = list(db.session.execute(stmt.order_by(OutboxMail.id.desc()).limit(limit + 1)).scalars())
     more = len(rows) > limit
     rows = rows[:limit]
-    counts = dict(
+    counts: dict[str, int] = dict(
         db.session.execute(
             sa.select(OutboxMail.status, sa.func.count()).group_by(OutboxMail.status)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     return OutboxPage(rows, rows[-1].id if more and rows else None, counts)
 

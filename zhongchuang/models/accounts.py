@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from zhongchuang.extensions import db
 from zhongchuang.models.base import UTCDateTime
+from zhongchuang.policy import facts
+from zhongchuang.workflow import machine
 
-ROLES = ("applicant", "county_reviewer", "expert", "city_reviewer", "finance", "admin")
-STAFF_ROLES = ("county_reviewer", "expert", "city_reviewer", "finance", "admin")
+ROLES = machine.ROLES
+STAFF_ROLES = machine.STAFF_ROLES
 ORG_KINDS = ("operator", "enterprise")
-ENTERPRISE_SIZES = ("micro", "small", "medium", "large")
+ENTERPRISE_SIZES = facts.ENTERPRISE_SIZES
 
 
 class Organization(db.Model):
@@ -23,7 +25,9 @@ class Organization(db.Model):
     __table_args__ = (
         sa.CheckConstraint("kind IN ('operator', 'enterprise')", name="kind"),
         sa.CheckConstraint(
-            "enterprise_size IS NULL OR enterprise_size IN ('micro','small','medium','large')",
+            "enterprise_size IS NULL OR enterprise_size IN ("
+            + ",".join(f"'{size}'" for size in ENTERPRISE_SIZES)
+            + ")",
             name="size",
         ),
     )
@@ -51,7 +55,7 @@ class Person(db.Model):
     id_number_enc: Mapped[str] = mapped_column(sa.Text)
     id_number_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     id_number_masked: Mapped[str] = mapped_column(sa.String(18))
-    birth_date: Mapped[datetime | None] = mapped_column(sa.Date)
+    birth_date: Mapped[date | None] = mapped_column(sa.Date)
     phone: Mapped[str | None] = mapped_column(sa.String(30))
     address: Mapped[str | None] = mapped_column(sa.String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -12,33 +12,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from zhongchuang.extensions import db
 from zhongchuang.models.base import JSONType, Money, UTCDateTime
+from zhongchuang.workflow import machine
 
-STATES = (
-    "draft",
-    "submitted",
-    "returned",
-    "accepted",
-    "county_approved",
-    "expert_reviewed",
-    "city_approved",
-    "in_notice",
-    "approved",
-    "disbursed",
-    "rejected",
-    "withdrawn",
-)
-#: States in which a case has no approved amount yet.
-PRE_APPROVAL_STATES = (
-    "draft",
-    "submitted",
-    "returned",
-    "accepted",
-    "county_approved",
-    "expert_reviewed",
-    "withdrawn",
-)
-#: States in which a case holds money of its batch (reserved or paid).
-HOLDING_STATES = ("city_approved", "in_notice", "approved", "disbursed")
+STATES = tuple(machine.STATES)
+PRE_APPROVAL_STATES = machine.PRE_APPROVAL_STATES
+HOLDING_STATES = machine.HOLDING_STATES
 
 
 def _in(values: tuple[str, ...]) -> str:
@@ -192,7 +170,10 @@ class ExpertAssignment(db.Model):
     __tablename__ = "expert_assignments"
     __table_args__ = (
         sa.UniqueConstraint("application_id", "expert_id", name="uq_expert_assignments_pair"),
-        sa.CheckConstraint("score IS NULL OR (score >= 0 AND score <= 100)", name="score"),
+        sa.CheckConstraint(
+            f"score IS NULL OR (score >= {machine.SCORE_MIN} AND score <= {machine.SCORE_MAX})",
+            name="score",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -26,6 +26,7 @@ from zhongchuang.extensions import limiter
 from zhongchuang.models import Notice
 from zhongchuang.notices import operations as notices
 from zhongchuang.runtime import today
+from zhongchuang.workflow import calendar as wcal
 
 blp = ApiBlueprint(
     "api_notices",
@@ -46,9 +47,9 @@ class NoticeRequestSchema(BaseSchema):
         validate=validate.Length(min=1, max=200),
     )
     working_days = fields.Integer(
-        load_default=5,
-        validate=validate.Range(min=1, max=notices.MAX_WORKING_DAYS),
-        metadata={"description": "公示期（工作日），默认 5"},
+        load_default=wcal.NOTICE_DAYS_DEFAULT,
+        validate=validate.Range(min=1, max=wcal.NOTICE_DAYS_MAX),
+        metadata={"description": f"公示期（工作日），默认 {wcal.NOTICE_DAYS_DEFAULT}"},
     )
     title = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
 

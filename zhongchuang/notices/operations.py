@@ -29,7 +29,6 @@ from zhongchuang.workflow import calendar as wcal
 job_log = logging.getLogger("zhongchuang.jobs")
 
 PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
-MAX_WORKING_DAYS = 30
 
 
 @dataclass
@@ -48,7 +47,10 @@ def public_name(case: Application) -> str:
 
 @operation
 def publish_notice(
-    user: User, application_ids: list[int], working_days: int = 5, title: str | None = None
+    user: User,
+    application_ids: list[int],
+    working_days: int = wcal.NOTICE_DAYS_DEFAULT,
+    title: str | None = None,
 ) -> PublishResult:
     """Publish one notice for several cases; each case goes ``in_notice`` or is reported."""
     if not user.has_role("city_reviewer"):
@@ -58,10 +60,10 @@ def publish_notice(
         raise ValidationFailed(
             "请选择要公示的申报。", errors={"application_ids": ["至少选择一件。"]}
         )
-    if not 1 <= int(working_days) <= MAX_WORKING_DAYS:
+    if not 1 <= int(working_days) <= wcal.NOTICE_DAYS_MAX:
         raise ValidationFailed(
             "公示期天数不正确。",
-            errors={"working_days": [f"公示期须为1至{MAX_WORKING_DAYS}个工作日。"]},
+            errors={"working_days": [f"公示期须为1至{wcal.NOTICE_DAYS_MAX}个工作日。"]},
         )
     published_on = today()
     period = wcal.notice_period(published_on, int(working_days))
@@ -77,6 +79,7 @@ def publish_notice(
         and wcal.calendar_certain(period.ends_on),
     )
     result = PublishResult(notice=None)
+    published: list[Application] = []
     whole = db.session.begin_nested()  # undone whole when no case could be published
     db.session.add(notice)
     db.session.flush()
@@ -96,6 +99,7 @@ def publish_notice(
                 )
                 db.session.flush()
             result.published.append(case_id)
+            published.append(case)
         except DomainError as exc:
             result.refused[case_id] = exc.message
     if not result.published:
@@ -114,8 +118,8 @@ def publish_notice(
         },
     )
     result.notice = notice
-    for case_id in result.published:
-        notify.after_action(db.session.get(Application, case_id), "publish")
+    for case in published:
+        notify.after_action(case, "publish")
     return result
 
 

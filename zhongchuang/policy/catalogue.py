@@ -23,6 +23,7 @@ from yaml.constructor import ConstructorError
 
 from zhongchuang.errors import ValidationFailed
 from zhongchuang.policy.amounts import AMOUNT_KINDS, AmountKind
+from zhongchuang.policy.facts import EnterpriseSize
 from zhongchuang.policy.fields import FIELD_TYPES, NUMERIC_TYPES, json_schema
 from zhongchuang.policy.parameters import ParameterRecord, ParameterTable, ParameterValue
 from zhongchuang.policy.rules import RULE_KINDS, ArgSpec, RuleKind
@@ -238,7 +239,7 @@ class ParameterSpec(_Model):
 class ApplicantKindSpec(_Model):
     kind: Literal["organization", "person"]
     org_kinds: list[Literal["operator", "enterprise"]] | None = None
-    enterprise_sizes: list[Literal["micro", "small", "medium", "large"]] | None = None
+    enterprise_sizes: list[EnterpriseSize] | None = None
 
 
 class BenefitSpec(_Model):
@@ -344,7 +345,7 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[An
     loader.flatten_mapping(node)
     seen: dict[Any, Any] = {}
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=True)
         try:
             hash(key)
         except TypeError:
@@ -358,7 +359,7 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[An
                 f"重复的键 {key!r} / duplicate key {key!r}",
                 key_node.start_mark,
             )
-        seen[key] = loader.construct_object(value_node, deep=True)  # type: ignore[no-untyped-call]
+        seen[key] = loader.construct_object(value_node, deep=True)
     return seen
 
 
@@ -371,9 +372,9 @@ def _construct_timestamp(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
 
 _StrictLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,  # type: ignore[arg-type]
+    _construct_mapping,
 )
-_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)  # type: ignore[arg-type]
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
 def _read_yaml(text: str, filename: str) -> Any:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Final, Literal, get_args
 
 from zhongchuang.policy.status import EventLike
 
@@ -38,6 +39,14 @@ class RosterSummary:
     accepted_rows: int
     rejected_rows: int
     accepted_amount: Decimal
+
+
+#: 企业规模 — the sizes an enterprise registers with (划型), smallest first.
+EnterpriseSize = Literal["micro", "small", "medium", "large"]
+ENTERPRISE_SIZES: Final[tuple[EnterpriseSize, ...]] = get_args(EnterpriseSize)
+ENTERPRISE_SIZE_LABELS: Final[dict[str, str]] = dict(
+    zip(ENTERPRISE_SIZES, ("微型", "小型", "中型", "大型"), strict=True)
+)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -167,16 +168,16 @@ class RosterHistory:
     """Months already claimed per person, keyed by ``key(id_number)`` — the services pass
     their keyed hash, so plain numbers never need to leave the database."""
 
-    months_by_person: Mapping[str, frozenset[date]] = field(default_factory=dict)
+    months_by_person: Mapping[str, AbstractSet[date]] = field(default_factory=dict)
     key: Callable[[str], str] = normalise_id
 
-    def months_for(self, id_number: str) -> frozenset[date]:
+    def months_for(self, id_number: str) -> AbstractSet[date]:
         return self.months_by_person.get(self.key(normalise_id(id_number)), frozenset())
 
     def with_month(self, id_number: str, month: date) -> RosterHistory:
         person = self.key(normalise_id(id_number))
         months = dict(self.months_by_person)
-        months[person] = months.get(person, frozenset()) | {month}
+        months[person] = frozenset(months.get(person, frozenset())) | {month}
         return RosterHistory(months_by_person=months, key=self.key)
 
 

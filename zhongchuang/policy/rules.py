@@ -27,7 +27,7 @@ from zhongchuang.policy.dates import (
     month_span,
     months_between,
 )
-from zhongchuang.policy.facts import Facts
+from zhongchuang.policy.facts import ENTERPRISE_SIZE_LABELS, Facts
 from zhongchuang.policy.fields import NUMERIC_TYPES, display, format_money, format_value
 from zhongchuang.policy.identity import JIAXING_DISTRICTS, district_name, is_jiaxing_code
 from zhongchuang.policy.parameters import ParameterValue
@@ -35,7 +35,6 @@ from zhongchuang.policy.status import STATUS_LABELS, policy_status
 
 APPLICANT_KIND_LABELS = {"organization": "单位", "person": "个人"}
 ORG_KIND_LABELS = {"operator": "众创空间运营机构", "enterprise": "企业"}
-ENTERPRISE_SIZE_LABELS = {"micro": "微型", "small": "小型", "medium": "中型", "large": "大型"}
 
 
 class Undecidable(Exception):

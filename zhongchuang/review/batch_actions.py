@@ -43,7 +43,6 @@ if TYPE_CHECKING:
 #: Actions a reviewer may apply to several cases at once (they need no input per case).
 BATCH_ACTIONS: Final = ("accept",)
 MAX_BATCH: Final = 200
-DEFAULT_NOTICE_DAYS: Final = 5
 
 
 @dataclass
@@ -130,7 +129,7 @@ class NoticePreview:
 
 
 def default_notice_days(on: date | None = None) -> int:
-    """The catalogue's ``notice_working_days`` in force on the day, else 5."""
+    """The catalogue's ``notice_working_days`` in force on the day, else the default."""
     on = on or today()
     value = db.session.execute(
         sa.select(Parameter.value)
@@ -144,18 +143,18 @@ def default_notice_days(on: date | None = None) -> int:
         .limit(1)
     ).scalar_one_or_none()
     try:
-        return int(Decimal(value)) if value is not None else DEFAULT_NOTICE_DAYS
+        return int(Decimal(value)) if value is not None else wcal.NOTICE_DAYS_DEFAULT
     except ArithmeticError:
-        return DEFAULT_NOTICE_DAYS
+        return wcal.NOTICE_DAYS_DEFAULT
 
 
 def notice_preview(working_days: int, on: date | None = None) -> NoticePreview:
     """The period a notice published today would run, and the calendar warning (if the
     holiday schedule of a year involved is not known)."""
-    if not 1 <= int(working_days) <= notices.MAX_WORKING_DAYS:
+    if not 1 <= int(working_days) <= wcal.NOTICE_DAYS_MAX:
         raise ValidationFailed(
             "公示期天数不正确。",
-            errors={"working_days": [f"公示期须为1至{notices.MAX_WORKING_DAYS}个工作日。"]},
+            errors={"working_days": [f"公示期须为1至{wcal.NOTICE_DAYS_MAX}个工作日。"]},
         )
     on = on or today()
     period = wcal.notice_period(on, int(working_days))

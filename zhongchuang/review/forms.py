@@ -21,6 +21,8 @@ from zhongchuang.forms.choices import QuickSelect
 from zhongchuang.forms.choices import to_choices as options
 from zhongchuang.policy.identity import JIAXING_CITY, JIAXING_DISTRICTS
 from zhongchuang.web.i18n import lazy_gettext as _l
+from zhongchuang.workflow import machine
+from zhongchuang.workflow.calendar import NOTICE_DAYS_MAX
 
 SORT_CHOICES = [
     ("due", _l("到期日（最早在前）")),
@@ -31,12 +33,7 @@ SORT_CHOICES = [
     ("number", _l("申报编号")),
 ]
 RULING_CHOICES = [("dismiss", _l("异议不成立")), ("uphold", _l("异议成立"))]
-ROLE_LABELS = {
-    "county_reviewer": _l("县级审核"),
-    "city_reviewer": _l("市级审核"),
-    "expert": _l("专家评审"),
-    "finance": _l("财政拨付"),
-}
+ROLE_LABELS = {role: _l(label) for role, label in machine.QUEUE_LABELS.items()}
 
 
 def district_choices() -> list[SelectChoice]:
@@ -95,7 +92,11 @@ class PublishForm(FlaskForm):
         _l("公示期（工作日）"),
         validators=[
             InputRequired(_l("请填写公示期天数。")),
-            NumberRange(1, 30, _l("公示期须为1至30个工作日。")),
+            NumberRange(
+                1,
+                NOTICE_DAYS_MAX,
+                _l("公示期须为1至%(max)s个工作日。", max=NOTICE_DAYS_MAX),
+            ),
         ],
     )
     title = StringField(

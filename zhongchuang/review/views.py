@@ -54,11 +54,9 @@ from zhongchuang.runtime import ProcessCache
 from zhongchuang.stats import charts
 from zhongchuang.stats import queries as stats_service
 from zhongchuang.web.i18n import gettext as _
-from zhongchuang.workflow.machine import STATES, action_label, state_label
+from zhongchuang.workflow.machine import STAFF_ROLES, STATES, action_label, state_label
 
 bp = Blueprint("reviewer", __name__, url_prefix="/review", template_folder="templates")
-
-STAFF_ROLES = ("county_reviewer", "expert", "city_reviewer", "finance", "admin")
 
 
 @bp.before_request

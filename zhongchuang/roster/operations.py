@@ -42,7 +42,6 @@ import sqlalchemy as sa
 
 from zhongchuang.audit import chain as audit
 from zhongchuang.cases.attachments import (
-    EDITABLE_STATES,
     office_kind,
     receive_upload,
     sanitise_filename,
@@ -78,6 +77,7 @@ from zhongchuang.policy.roster import (
 from zhongchuang.policy.roster import RosterRow as RawRow
 from zhongchuang.runtime import now, setting, today, vault
 from zhongchuang.uow import operation, unit_of_work
+from zhongchuang.workflow.machine import CLAIMING_STATES, EDITABLE_STATES
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -314,9 +314,7 @@ def _xlsx_sheets(path: Path) -> Iterator[Iterator[Iterator[tuple[int, Cells]]]]:
 
             def sheets() -> Iterator[Iterator[tuple[int, Cells]]]:
                 for ws in wb.worksheets:
-                    yield _xlsx_guard(
-                        enumerate(ws.iter_rows(values_only=True), start=1)  # type: ignore[arg-type]
-                    )
+                    yield _xlsx_guard(enumerate(ws.iter_rows(values_only=True), start=1))
 
             yield sheets()
         finally:
@@ -384,8 +382,6 @@ class _Seen(Mapping[str, AbstractSet[date]]):
 
 def _others_claims_stmt(case_id: int, program_id: int, key: str, hashes: list[str]) -> sa.Select:
     """(hash, month, case number) claimed by OTHER cases that hold or paid money."""
-    from zhongchuang.cases.eligibility import CLAIMING_STATES
-
     claims = (
         sa.select(BenefitClaim.subject, BenefitClaim.period, Application.number)
         .join(Application, Application.id == BenefitClaim.application_id)
@@ -876,7 +872,7 @@ def people(case: Application, offset: int = 0, limit: int | None = None) -> list
 
 def _others_subquery(case: Application) -> sa.Subquery:
     """(h, m, a): person-months held by other cases that hold or paid money."""
-    from zhongchuang.cases.eligibility import CLAIMING_STATES, program_spec
+    from zhongchuang.cases.eligibility import program_spec
 
     key = program_spec(case.program).benefit.key
     # Only the people of this roster: the databases then probe the indexes per person

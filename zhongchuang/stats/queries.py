@@ -32,12 +32,11 @@ from zhongchuang.models import (
     StatsSnapshot,
     User,
 )
-from zhongchuang.models.cases import HOLDING_STATES
 from zhongchuang.policy.identity import JIAXING_DISTRICTS, district_name
 from zhongchuang.runtime import now, setting, today
 from zhongchuang.uow import unit_of_work
 from zhongchuang.workflow import stays as stay_rules
-from zhongchuang.workflow.machine import STATES, state_label
+from zhongchuang.workflow.machine import HOLDING_STATES, STATES, state_label
 
 CENT: Final = Decimal("0.01")
 NO_SOURCE: Final = "暂无数据来源"

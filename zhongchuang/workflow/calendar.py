@@ -23,6 +23,12 @@ _ONE_DAY: Final = timedelta(days=1)
 _MAX_GAP: Final = 60
 
 
+#: 公示期 — working days a notice runs unless the catalogue's ``notice_working_days`` says
+#: otherwise, and the longest the system accepts.
+NOTICE_DAYS_DEFAULT: Final = 5
+NOTICE_DAYS_MAX: Final = 30
+
+
 class NoticePeriod(NamedTuple):
     """公示期: first and last working day, both included."""
 

@@ -18,8 +18,9 @@ from typing import Final
 
 from zhongchuang import errors
 from zhongchuang.workflow import budget as budget_rules
+from zhongchuang.workflow import machine
 from zhongchuang.workflow.machine import (
-    STAFF_ROLES,
+    REVIEWING_ROLES,
     TRANSITIONS,
     ActionSpec,
     action_label,
@@ -30,8 +31,8 @@ from zhongchuang.workflow.machine import (
 #: Checked in this order; the first four stop the evaluation.
 STAGES: Final = ("role", "jurisdiction", "state", "version", "guards")
 
-SCORE_MIN: Final = Decimal(0)
-SCORE_MAX: Final = Decimal(100)
+SCORE_MIN: Final = Decimal(machine.SCORE_MIN)
+SCORE_MAX: Final = Decimal(machine.SCORE_MAX)
 
 
 @dataclass(frozen=True)
@@ -319,7 +320,7 @@ def _submission_guard(g: _GuardInput) -> list[GuardFailure]:
 def _recusal_guard(g: _GuardInput) -> list[GuardFailure]:
     """回避: nobody reviews a case of their own organisation, nor their own case."""
     actor, case = g.actor, g.case
-    if actor.is_system or not (g.spec.roles <= STAFF_ROLES):
+    if actor.is_system or not (g.spec.roles <= REVIEWING_ROLES):
         return []
     own_org = actor.organization_id is not None and actor.organization_id == (case.organization_id)
     own_case = (actor.user_id is not None and actor.user_id == case.applicant_user_id) or (

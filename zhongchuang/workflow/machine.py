@@ -41,12 +41,69 @@ STATES: Final[dict[str, tuple[str, str]]] = {
 }
 INITIAL_STATE: Final = "draft"
 FINAL_STATES: Final = frozenset({"disbursed", "rejected", "withdrawn"})
+#: 申请人可修改 — the states in which the applicant edits the case and its materials.
+EDITABLE_STATES: Final = frozenset({"draft", "returned"})
 #: States in which a case holds a budget reservation (预留).
 RESERVING_STATES: Final = frozenset({"city_approved", "in_notice", "approved"})
+#: States in which a case holds money of its batch (reserved or paid).
+HOLDING_STATES: Final = ("city_approved", "in_notice", "approved", "disbursed")
+#: States in which a case has no approved amount yet.
+PRE_APPROVAL_STATES: Final = (
+    "draft",
+    "submitted",
+    "returned",
+    "accepted",
+    "county_approved",
+    "expert_reviewed",
+    "withdrawn",
+)
+#: Pending cases that a changed catalogue may still affect (submitted, before 复审).
+PREVIEW_STATES: Final = ("submitted", "returned", "accepted", "county_approved", "expert_reviewed")
+#: Cases whose benefit claims count against others' (submitted up to disbursed).
+CLAIMING_STATES: Final = (*PREVIEW_STATES, *HOLDING_STATES)
 
 ROLES: Final = ("applicant", "county_reviewer", "expert", "city_reviewer", "finance", "admin")
-#: Roles that review cases (工作人员); the applicant role is the other side.
-STAFF_ROLES: Final = frozenset({"county_reviewer", "expert", "city_reviewer", "finance"})
+#: Every role but the applicant's: the staff (工作人员), administrators included.
+STAFF_ROLES: Final = tuple(r for r in ROLES if r != "applicant")
+#: The staff roles that review cases; the applicant role is the other side.
+REVIEWING_ROLES: Final = frozenset({"county_reviewer", "expert", "city_reviewer", "finance"})
+
+
+def N_(text: str) -> str:
+    """Mark a label for translation where it is defined (``gettext_noop``); the pages
+    translate it where they show it."""
+    return text
+
+
+#: 角色 — a person's role, as accounts and the audit trail name it.
+ROLE_LABELS: Final[dict[str, str]] = {
+    "applicant": N_("申请人"),
+    "county_reviewer": N_("县级审核员"),
+    "expert": N_("评审专家"),
+    "city_reviewer": N_("市级审核员"),
+    "finance": N_("财政拨付"),
+    "admin": N_("系统管理员"),
+}
+#: 队列 — the staff queues, by the role that works them.
+QUEUE_LABELS: Final[dict[str, str]] = {
+    "county_reviewer": N_("县级审核"),
+    "city_reviewer": N_("市级审核"),
+    "expert": N_("专家评审"),
+    "finance": N_("财政拨付"),
+}
+#: 办理部门 — who acted on a case, as the applicant's timeline names them.
+OFFICE_LABELS: Final[dict[str, str]] = {
+    "applicant": "申请人",
+    "county_reviewer": "县（市、区）审核部门",
+    "expert": "评审专家",
+    "city_reviewer": "市级审核部门",
+    "finance": "财政部门",
+    "admin": "系统管理员",
+}
+
+#: 专家评分 — an expert's score, a whole number in this range (both ends included).
+SCORE_MIN: Final = 0
+SCORE_MAX: Final = 100
 
 #: 办理环节的作用 — what an action does besides moving the case, as names the one engine
 #: (``zhongchuang.cases.effects``) applies in this order: ``prepare`` before the
