@@ -25,6 +25,7 @@ import tempfile
 import time
 import tracemalloc
 import uuid
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -50,7 +51,7 @@ SCHOOLS = (
 DISTRICTS = ("330402", "330411", "330421", "330424", "330481", "330482", "330483", "330106")
 
 
-def generate_rows(n: int, seed: int = 2021):
+def generate_rows(n: int, seed: int = 2021) -> Iterator[list[str]]:
     """``n`` valid rows, six months per graduate (the last one may have fewer)."""
     from zhongchuang.policy.identity import make_id_number
 

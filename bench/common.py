@@ -29,10 +29,10 @@ CATALOGUE = ROOT / "catalogue" / "jiaxing-2015-90.yaml"
 #: The benchmarks run on a day when 嘉政办发〔2015〕90号 is in force (as the demo does).
 BENCH_TODAY = "2021-03-15"
 #: Every generated account's password (staff accounts made through the services).
-PASSWORD = "Bench-2021-zc!"  # noqa: S105 - throwaway benchmark accounts
+PASSWORD = "Bench-2021-zc!"
 #: Throwaway production settings: the generator encrypts identity numbers with these keys
 #: and the servers read them back with the same ones.
-SECRET_KEY = "bench-secret-key-not-for-production"  # noqa: S105
+SECRET_KEY = "bench-secret-key-not-for-production"
 ID_KEYS = base64.urlsafe_b64encode(b"zhongchuang-bench-identity-key!!").decode()
 ID_HASH_KEY = "bench-hash-key-not-for-production"
 
@@ -176,7 +176,7 @@ class Server:
 
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as logf:
-            self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            self.proc = subprocess.Popen(
                 [PYTHON, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), self.target],
                 cwd=ROOT,
                 env=self.env,

@@ -153,7 +153,7 @@ def count_statements(url: str, plan: Plan) -> None:
         db.engine.dispose()
 
 
-def prepare(url: str, runs: int, warmup: int) -> Plan:  # noqa: PLR0915
+def prepare(url: str, runs: int, warmup: int) -> Plan:
     import sqlalchemy as sa
 
     from zhongchuang.extensions import db

@@ -39,7 +39,7 @@ def _roster(rows: int, postgres: bool) -> str:
     if not postgres:
         args.append("--no-postgres")
     print(f"\n== roster import: {rows:,} rows ==", flush=True)
-    proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603
+    proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=False)
     print(proc.stdout + proc.stderr[-2000:])
     return proc.stdout
 

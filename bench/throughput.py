@@ -239,7 +239,7 @@ def run(
     load_before = os.getloadavg()
     with running(server):
         t = time.monotonic()
-        proc = subprocess.run(  # noqa: S603 - wrk from PATH, our own arguments
+        proc = subprocess.run(
             [
                 wrk,
                 f"-t{threads}",

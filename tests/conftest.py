@@ -93,7 +93,7 @@ def drop_postgres_database(url: str, admin_url: str) -> None:
     eng.dispose()
 
 
-def build_app(url: str, tmp: Path, **overrides: object):  # noqa: ANN201
+def build_app(url: str, tmp: Path, **overrides: object):
     from zhongchuang import create_app
 
     config = {
@@ -107,7 +107,7 @@ def build_app(url: str, tmp: Path, **overrides: object):  # noqa: ANN201
     return create_app("test", overrides=config)
 
 
-def migrate_and_load(app) -> None:  # noqa: ANN001
+def migrate_and_load(app) -> None:
     from flask_migrate import upgrade
 
     with app.app_context():
@@ -118,7 +118,7 @@ def migrate_and_load(app) -> None:  # noqa: ANN001
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def _session_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN202
+def _session_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     tmp = tmp_path_factory.mktemp(f"app-{request.param}")
     admin_url = None
     if request.param == "sqlite":
@@ -159,7 +159,7 @@ def clean_tables(keep_catalogue: bool = True) -> None:
 
 
 @pytest.fixture
-def app(_session_app):  # noqa: ANN001, ANN201
+def app(_session_app):
     """The app with an empty case database (the catalogue stays loaded)."""
     app = _session_app
     clock = app.extensions["zc_clock"]
@@ -176,7 +176,7 @@ def app(_session_app):  # noqa: ANN001, ANN201
         ctx.pop()
 
 
-def clean_uploads(app) -> None:  # noqa: ANN001
+def clean_uploads(app) -> None:
     """Each test starts with an empty uploads directory, as with an empty database."""
     import shutil
 
@@ -187,17 +187,17 @@ def clean_uploads(app) -> None:  # noqa: ANN001
 
 
 @pytest.fixture
-def backend(app) -> str:  # noqa: ANN001
+def backend(app) -> str:
     return app.config["_BACKEND"]
 
 
 @pytest.fixture
-def client(app):  # noqa: ANN001, ANN201
+def client(app):
     return app.test_client()
 
 
 @pytest.fixture
-def clock(app):  # noqa: ANN001, ANN201
+def clock(app):
     return app.extensions["zc_clock"]
 
 
@@ -214,7 +214,7 @@ class Factory:
         self._n += 1
         return self._n
 
-    def staff(self, role: str, district: str | None = None, username: str | None = None, **kw):  # noqa: ANN003, ANN201
+    def staff(self, role: str, district: str | None = None, username: str | None = None, **kw):
         from zhongchuang.accounts.operations import create_user
 
         if role == "county_reviewer" and district is None:
@@ -229,7 +229,7 @@ class Factory:
         size: str | None = "small",
         username: str | None = None,
         name: str | None = None,
-    ):  # noqa: ANN201
+    ):
         from zhongchuang.accounts.operations import OrganizationRegistration, register_organization
         from zhongchuang.policy.identity import make_credit_code
 
@@ -248,10 +248,10 @@ class Factory:
             )
         )
 
-    def operator(self, district: str = "330402", **kw):  # noqa: ANN003, ANN201
+    def operator(self, district: str = "330402", **kw):
         return self.organization(kind="operator", district=district, size=None, **kw)
 
-    def person(self, name: str = "张小三", birth: date = date(1998, 5, 1), username=None):  # noqa: ANN001, ANN201
+    def person(self, name: str = "张小三", birth: date = date(1998, 5, 1), username=None):
         from zhongchuang.accounts.operations import PersonRegistration, register_person
         from zhongchuang.policy.identity import make_id_number
 
@@ -269,11 +269,11 @@ class Factory:
 
 
 @pytest.fixture
-def factory(app) -> Factory:  # noqa: ANN001
+def factory(app) -> Factory:
     return Factory()
 
 
-def login_as(client, user) -> None:  # noqa: ANN001
+def login_as(client, user) -> None:
     """Log a test client in as ``user`` (the login page itself has its own tests)."""
     with client.session_transaction() as sess:
         sess["_user_id"] = user.get_id()
@@ -281,7 +281,7 @@ def login_as(client, user) -> None:  # noqa: ANN001
 
 
 @pytest.fixture
-def login():  # noqa: ANN201
+def login():
     return login_as
 
 
@@ -294,7 +294,7 @@ def csrf_from(html: str) -> str:
     return m.group(1)
 
 
-def form_post(client, url: str, data: dict, page: str | None = None, **kw):  # noqa: ANN001, ANN003, ANN201
+def form_post(client, url: str, data: dict, page: str | None = None, **kw):
     """POST a form the way a browser does: fetch the page, take its CSRF token."""
     html = client.get(page or url).get_data(as_text=True)
     payload = {"csrf_token": csrf_from(html), **data}
@@ -302,18 +302,18 @@ def form_post(client, url: str, data: dict, page: str | None = None, **kw):  # n
 
 
 @pytest.fixture
-def post_form():  # noqa: ANN201
+def post_form():
     return form_post
 
 
-def api_token(client, username: str, password: str = PASSWORD) -> dict[str, str]:  # noqa: ANN001
+def api_token(client, username: str, password: str = PASSWORD) -> dict[str, str]:
     resp = client.post("/api/v1/tokens", json={"username": username, "password": password})
     assert resp.status_code == 201, resp.get_json()
     return {"Authorization": f"Bearer {resp.get_json()['token']}"}
 
 
 @pytest.fixture
-def auth_headers():  # noqa: ANN201
+def auth_headers():
     return api_token
 
 

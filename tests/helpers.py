@@ -32,7 +32,7 @@ def office_file(kind: str = "xlsx", extra: dict[str, bytes] | None = None) -> by
     return buf.getvalue()
 
 
-def attach_required(case, user) -> list:  # noqa: ANN001
+def attach_required(case, user) -> list:
     """Upload a small PDF for every required attachment kind the case still lacks."""
     from zhongchuang.cases import attachments
 
@@ -47,7 +47,7 @@ def attach_required(case, user) -> list:  # noqa: ANN001
     return done
 
 
-def open_batch(factory, code: str, **kw):  # noqa: ANN001, ANN003, ANN201
+def open_batch(factory, code: str, **kw):
     """An application batch for ``code`` open on the test date (2021-03-15)."""
     from datetime import date
     from decimal import Decimal

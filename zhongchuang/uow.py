@@ -60,7 +60,7 @@ class Work:
         try:
             yield
             nested.commit()
-        except Exception:  # noqa: BLE001 - such a part never undoes the unit
+        except Exception:
             log.exception("%s failed; the rest of the transaction goes on", what)
             nested.rollback()
 
@@ -68,7 +68,7 @@ class Work:
         for hook in self._after:
             try:
                 hook()
-            except Exception:  # noqa: BLE001 - the commit stands whatever a hook does
+            except Exception:
                 log.exception("after-commit hook %r failed", hook)
 
 

@@ -59,7 +59,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ANN201
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     if report.when == "call":
         item.stash[FAILED] = report.failed
@@ -161,7 +161,7 @@ def site(seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 
 @pytest.fixture(scope="session")
-def browser():  # noqa: ANN201
+def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -173,7 +173,7 @@ def browser():  # noqa: ANN201
 
 
 @pytest.fixture
-def browse(browser, site: Site, request: pytest.FixtureRequest) -> Iterator[Browse]:  # noqa: ANN001
+def browse(browser, site: Site, request: pytest.FixtureRequest) -> Iterator[Browse]:
     """Open pages as one user or another; every page visited is checked (see helpers)."""
     shots = SCREENSHOTS / request.node.name.replace("/", "_")
     shutil.rmtree(shots, ignore_errors=True)

@@ -25,7 +25,7 @@ def open_from_queue(tab: Tab, applicant: str) -> str:
     return tab.page.url
 
 
-def action_form(tab: Tab, name: str):  # noqa: ANN201
+def action_form(tab: Tab, name: str):
     """The form of one action on the case page, found by its heading."""
     return tab.page.locator("form.action-form").filter(
         has=tab.page.get_by_role("heading", name=name, exact=True)

@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e-notice")]
 AFTER_NOTICE = "2021-03-22"
 
 
-def action_form(tab: Tab, name: str):  # noqa: ANN201
+def action_form(tab: Tab, name: str):
     """The form of one action on the case page, found by its heading."""
     return tab.page.locator("form.action-form").filter(
         has=tab.page.get_by_role("heading", name=name, exact=True)

@@ -18,7 +18,7 @@ FAULTY = f"""<!doctype html><html lang="zh-CN"><body>
 </body></html>"""
 
 
-def test_page_checks_find_unlabelled_inputs_tabindex_and_console_errors(browser) -> None:  # noqa: ANN001
+def test_page_checks_find_unlabelled_inputs_tabindex_and_console_errors(browser) -> None:
     browse = Browse(browser, "http://127.0.0.1", SCREENSHOTS / "page-checks")
     try:
         tab = browse.anonymous()

@@ -17,7 +17,7 @@ from tests.e2e.helpers import ROOT
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e-demo")]
 
 
-def test_readme_screenshot(browse) -> None:  # noqa: ANN001
+def test_readme_screenshot(browse) -> None:
     city = browse.login("city")
     city.link("待办事项", exact=False)
     city.heading("待办队列")

@@ -29,7 +29,7 @@ RECOGNITION_DATA = {
 class World:
     """An admin, open batches, a graduate applicant, and reviewers of two districts."""
 
-    def __init__(self, factory) -> None:  # noqa: ANN001
+    def __init__(self, factory) -> None:
         self.factory = factory
         self.admin = factory.staff("admin", username="admin")
         self.batch = batches.create_batch(
@@ -47,7 +47,7 @@ class World:
         self.finance = factory.staff("finance", username="fin")
         self._n = 0
 
-    def submitted(self, employees: int = 5, district: str = "330411", applicant=None):  # noqa: ANN001, ANN201
+    def submitted(self, employees: int = 5, district: str = "330411", applicant=None):
         """A submitted employment-driving grant (amount 2000 + 1000 per employee over 3)."""
         self._n += 1
         code = make_credit_code(district, f"MB{self._n:07d}")
@@ -60,7 +60,7 @@ class World:
         attach_required(case, who)
         return cases.act(who, case.id, "submit")
 
-    def approved(self, employees: int = 5, district: str = "330411"):  # noqa: ANN201
+    def approved(self, employees: int = 5, district: str = "330411"):
         """A case taken to ``city_approved``."""
         case = self.submitted(employees, district)
         county = self.county if district == "330411" else self.other_county
@@ -71,7 +71,7 @@ class World:
         )
 
 
-def recognition_case(factory, county, district: str = "330402"):  # noqa: ANN001, ANN201
+def recognition_case(factory, county, district: str = "330402"):
     """A maker-space recognition case (expert review) at ``county_approved``."""
     admin = factory.staff("admin")
     batches.create_batch(

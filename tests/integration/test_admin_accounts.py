@@ -41,7 +41,7 @@ def link_in(mail: OutboxMail) -> str:
     return m.group(1)
 
 
-def web_login(client, username: str, password: str):  # noqa: ANN001, ANN201
+def web_login(client, username: str, password: str):
     from tests.conftest import form_post
 
     return form_post(client, "/login", {"username": username, "password": password})
@@ -212,7 +212,7 @@ def org_case(app, factory):
     return owner, case
 
 
-def invite(app, owner, post_form, login, email: str = "colleague@example.test") -> str:  # noqa: ANN001
+def invite(app, owner, post_form, login, email: str = "colleague@example.test") -> str:
     client = app.test_client()
     login(client, owner)
     resp = post_form(client, "/account/members", {"email": email})
@@ -223,7 +223,7 @@ def invite(app, owner, post_form, login, email: str = "colleague@example.test") 
     return path
 
 
-def accept(app, path: str, post_form, username: str = "colleague"):  # noqa: ANN001, ANN201
+def accept(app, path: str, post_form, username: str = "colleague"):
     client = app.test_client()
     resp = post_form(
         client,

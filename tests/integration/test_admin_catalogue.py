@@ -66,7 +66,7 @@ def restore_catalogue(app):
     load_catalogue_file(str(CATALOGUE), by=None)
 
 
-def upload(client, post_form, text: str, name: str = "changed.yaml"):  # noqa: ANN001, ANN201
+def upload(client, post_form, text: str, name: str = "changed.yaml"):
     return post_form(
         client,
         "/admin/catalogue",

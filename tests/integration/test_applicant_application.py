@@ -32,11 +32,11 @@ def _case(case_id: int) -> Application:
     return db.session.get(Application, case_id)
 
 
-def _text(resp) -> str:  # noqa: ANN001
+def _text(resp) -> str:
     return resp.get_data(as_text=True)
 
 
-def _upload(client, case_id: int, kind: str, data: bytes = MINIMAL_PDF, name: str = "a.pdf"):  # noqa: ANN001, ANN201
+def _upload(client, case_id: int, kind: str, data: bytes = MINIMAL_PDF, name: str = "a.pdf"):
     html = _text(client.get(f"/applications/{case_id}"))
     return client.post(
         f"/applications/{case_id}/attachments",
@@ -45,7 +45,7 @@ def _upload(client, case_id: int, kind: str, data: bytes = MINIMAL_PDF, name: st
     )
 
 
-def _act(client, case_id: int, action: str, data: dict | None = None):  # noqa: ANN001, ANN201
+def _act(client, case_id: int, action: str, data: dict | None = None):
     fields = {f"{action}-{k}": v for k, v in (data or {}).items()}
     return form_post(
         client, f"/applications/{case_id}/actions/{action}", fields, page=f"/applications/{case_id}"

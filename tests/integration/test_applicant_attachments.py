@@ -28,13 +28,13 @@ INSURANCE = {
 }
 
 
-def _draft(factory):  # noqa: ANN001, ANN202
+def _draft(factory):
     open_batch(factory, "graduate_self_employed_insurance")
     person = factory.person()
     return person, cases.create_draft(person, "graduate_self_employed_insurance", INSURANCE)
 
 
-def _upload(client, case_id: int, data: bytes, name: str, kind: str = "insurance_record"):  # noqa: ANN001, ANN201
+def _upload(client, case_id: int, data: bytes, name: str, kind: str = "insurance_record"):
     html = client.get("/logout").get_data(as_text=True)  # any page with a CSRF token
     return client.post(
         f"/applications/{case_id}/attachments",
@@ -43,7 +43,7 @@ def _upload(client, case_id: int, data: bytes, name: str, kind: str = "insurance
     )
 
 
-def _stored(app) -> list[Path]:  # noqa: ANN001
+def _stored(app) -> list[Path]:
     root = Path(app.config["UPLOAD_DIR"])
     return sorted(p for p in root.iterdir() if p.is_file()) if root.exists() else []
 

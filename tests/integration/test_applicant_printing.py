@@ -40,7 +40,7 @@ def _pdf_text_streams(data: bytes) -> bytes:
 
 
 @pytest.fixture
-def submitted(factory):  # noqa: ANN201
+def submitted(factory):
     open_batch(factory, "employment_driving_grant")
     person = factory.person(name="陈小红")
     case = cases.create_draft(person, "employment_driving_grant", GRANT)

@@ -88,7 +88,7 @@ def test_no_application_outside_an_open_batch(client, factory):
     assert _count_cases() == 0
 
 
-def _submitted_case(factory, email_person=True):  # noqa: ANN001, ANN202
+def _submitted_case(factory, email_person=True):
     open_batch(factory, "employment_driving_grant")
     person = factory.person(name="陈小红")
     case = cases.create_draft(person, "employment_driving_grant", GRANT)
@@ -164,7 +164,7 @@ def test_a_failing_notification_never_undoes_the_step(client, factory, monkeypat
 
     person, case, county = _submitted_case(factory)
 
-    def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def broken(*args, **kwargs):
         raise RuntimeError("mail queue down")
 
     monkeypatch.setattr(notify, "queue_mail", broken)

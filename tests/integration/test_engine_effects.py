@@ -46,8 +46,8 @@ def test_the_engine_applies_the_declared_steps_in_order(app, factory, clock, mon
     ran: list[tuple[str, str]] = []
 
     def recording(table: dict) -> dict:
-        def wrap(name, fn):  # noqa: ANN001, ANN202
-            def step(ctx):  # noqa: ANN001, ANN202
+        def wrap(name, fn):
+            def step(ctx):
                 ran.append((ctx.spec.action, name))
                 fn(ctx)
 

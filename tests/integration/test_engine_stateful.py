@@ -90,7 +90,7 @@ def test_random_action_sequences_keep_the_invariants(app, backend):
             amount=st.sampled_from([None, Decimal("2000.00"), Decimal("4000.00")]),
             stale=st.booleans(),
         )
-        def act(self, i, action, who, reason, article, amount, stale) -> None:  # noqa: ANN001
+        def act(self, i, action, who, reason, article, amount, stale) -> None:
             if i >= len(self.case_ids):
                 return
             case_id = self.case_ids[i]

@@ -14,7 +14,7 @@ LABEL = re.compile(r"<label\b.*?</label>", re.S)
 TAGS = re.compile(r"<[^>]+>")
 
 
-def _english(client) -> None:  # noqa: ANN001
+def _english(client) -> None:
     client.set_cookie("lang", "en")
 
 

@@ -82,7 +82,7 @@ def _events() -> int:
     return db.session.execute(sa.select(sa.func.count(AuditEvent.id))).scalar_one()
 
 
-def _cli(app, *args: str, input: str | None = None):  # noqa: A002, ANN001, ANN202
+def _cli(app, *args: str, input: str | None = None):
     db.session.remove()  # the test's own session must not hold locks during a restore
     return app.test_cli_runner().invoke(args=list(args), input=input)
 
@@ -154,7 +154,7 @@ def test_the_manifest_describes_the_bundle(app, world, tmp_path, backend):
     assert created.astimezone(SHANGHAI).date() == date(2021, 3, 15)  # the app's clock
 
 
-def _rewrite(bundle: Path, dest: Path, change) -> Path:  # noqa: ANN001
+def _rewrite(bundle: Path, dest: Path, change) -> Path:
     """Copy a bundle, passing each member's (name, bytes) through ``change``."""
     with tarfile.open(bundle) as src, tarfile.open(dest, "w:gz") as out:
         for member in src.getmembers():

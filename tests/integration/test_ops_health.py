@@ -137,7 +137,7 @@ def test_a_database_lost_mid_transaction_saves_nothing_and_says_so(app, client, 
     events_before = db.session.execute(sa.select(sa.func.count(AuditEvent.id))).scalar_one()
     fired = []
 
-    def cut(session, _flush_context):  # noqa: ANN001
+    def cut(session, _flush_context):
         if fired:
             return
         fired.append(True)

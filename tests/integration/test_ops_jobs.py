@@ -20,7 +20,7 @@ from zhongchuang.policy.identity import make_credit_code
 PROBE: list[tuple] = []
 
 
-def probe_job(*args) -> str:  # noqa: ANN002
+def probe_job(*args) -> str:
     PROBE.append(args)
     return "done"
 

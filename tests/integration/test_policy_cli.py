@@ -15,7 +15,7 @@ from zhongchuang.extensions import db
 from zhongchuang.models import Article, CatalogueVersion, Parameter, Program
 
 
-def cli(app, *args: str):  # noqa: ANN001, ANN201
+def cli(app, *args: str):
     return CliRunner().invoke(app.cli, list(args), catch_exceptions=False)
 
 

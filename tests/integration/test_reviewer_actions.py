@@ -30,7 +30,7 @@ def state(case_id: int) -> str:
     return db.session.get(Application, case_id).state
 
 
-def token(client, url: str = "/review") -> str:  # noqa: ANN001
+def token(client, url: str = "/review") -> str:
     return csrf_from(client.get(url).get_data(as_text=True))
 
 

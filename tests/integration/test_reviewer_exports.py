@@ -49,7 +49,7 @@ def world(app, factory, clock):
     return w
 
 
-def download(client, query: str = ""):  # noqa: ANN001, ANN201
+def download(client, query: str = ""):
     return client.get(f"/review/exports/approved.xlsx{query}")
 
 

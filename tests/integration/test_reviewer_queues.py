@@ -35,7 +35,7 @@ def count_statements():
     """Counts the SQL statements sent to the database inside the block."""
     seen: list[str] = []
 
-    def listener(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+    def listener(conn, cursor, statement, parameters, context, executemany):
         if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE")):
             seen.append(statement.split("\n")[0][:120])
 
@@ -77,7 +77,7 @@ def test_county_reviewer_sees_their_district_waiting_and_no_other(world, client,
     assert resp.status_code == 404
 
 
-def _token(client) -> str:  # noqa: ANN001
+def _token(client) -> str:
     from tests.conftest import csrf_from
 
     return csrf_from(client.get("/review").get_data(as_text=True))
@@ -147,7 +147,7 @@ def test_filters_and_search(world, factory, clock):
     cases.act(world.county, wang.id, "accept")
     u = world.county
 
-    def page(**kw):  # noqa: ANN003, ANN202
+    def page(**kw):
         return set(ids(queues.queue_page(u, QueueFilters(**kw))))
 
     assert page(state="accepted") == {wang.id}
@@ -223,7 +223,7 @@ def test_the_count_tests_each_condition_once(world):
     world.submitted(district="330411")
     statements: list[str] = []
 
-    def listener(conn, cursor, statement, *_args):  # noqa: ANN001, ANN202
+    def listener(conn, cursor, statement, *_args):
         statements.append(statement)
 
     sa.event.listen(db.engine, "before_cursor_execute", listener)

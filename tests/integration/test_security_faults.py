@@ -116,7 +116,7 @@ def test_a_worker_killed_between_the_state_change_and_the_commit(
     county_id = grant["county"].id
     db.session.remove()  # the child must be able to lock the row
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    child = subprocess.Popen(  # noqa: S603 - our own interpreter and script
+    child = subprocess.Popen(
         [
             sys.executable,
             "-c",
@@ -199,7 +199,7 @@ def test_the_database_unavailable_is_a_503_page_and_problem_json(dead_db_app):
 class _FullDisk:
     """A file that takes one chunk, then the disk is full (ENOSPC)."""
 
-    def __init__(self, fh) -> None:  # noqa: ANN001
+    def __init__(self, fh) -> None:
         self._fh = fh
         self._writes = 0
 
@@ -209,10 +209,10 @@ class _FullDisk:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         return self._fh.write(data)
 
-    def __enter__(self):  # noqa: ANN204
+    def __enter__(self):
         return self
 
-    def __exit__(self, *exc) -> None:  # noqa: ANN002
+    def __exit__(self, *exc) -> None:
         self._fh.close()
 
 
@@ -225,7 +225,7 @@ def full_disk(app, monkeypatch):
     upload_dir = str(Path(app.config["UPLOAD_DIR"]).resolve())
     hits = []
 
-    def fdopen(fd, mode="r", *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def fdopen(fd, mode="r", *args, **kwargs):
         fh = real(fd, mode, *args, **kwargs)
         target = os.readlink(f"/proc/self/fd/{fd}")
         if "w" in mode and (target.startswith(upload_dir) or "zc-roster-" in target):

@@ -111,7 +111,7 @@ def prod_app(tmp_path, monkeypatch):
     logger.handlers, logger.level, logger.propagate = saved
 
 
-def _https(app):  # noqa: ANN001, ANN202
+def _https(app):
     client = app.test_client()
     client.environ_base["wsgi.url_scheme"] = "https"
     return client
@@ -124,7 +124,7 @@ def test_production_sends_hsts(prod_app):
         assert resp.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
 
 
-def _sign_in(client, username: str = "prod_admin"):  # noqa: ANN001, ANN202
+def _sign_in(client, username: str = "prod_admin"):
     token = csrf_from(client.get("/login").get_data(as_text=True))
     scheme = client.environ_base.get("wsgi.url_scheme", "http")
     return client.post(
@@ -173,11 +173,11 @@ def test_production_refuses_a_form_posted_from_another_site(prod_app):
 # --- no stack traces -------------------------------------------------------------------------
 
 
-def _boom(*_args, **_kwargs):  # noqa: ANN002, ANN003, ANN202
+def _boom(*_args, **_kwargs):
     raise RuntimeError("kaboom-42 in /srv/zhongchuang/secret.py line 7")
 
 
-def _no_trace_anywhere(client, monkeypatch) -> None:  # noqa: ANN001
+def _no_trace_anywhere(client, monkeypatch) -> None:
     monkeypatch.setattr("zhongchuang.catalogue.queries.public_overview", _boom)
     monkeypatch.setattr("zhongchuang.catalogue.queries.policy_view", _boom)
     page = client.get("/")

@@ -18,7 +18,7 @@ NUMBER = re.compile(r">(ZC\d{11})<")
 
 
 @pytest.fixture(scope="module")
-def seeded(_session_app):  # noqa: ANN001, ANN202
+def seeded(_session_app):
     """The demo, seeded once for the module (the tests only read); emptied after it."""
     app = _session_app
     app.extensions["zc_clock"].set_today(TEST_TODAY)
@@ -31,7 +31,7 @@ def seeded(_session_app):  # noqa: ANN001, ANN202
 
 
 @pytest.fixture
-def client(seeded):  # noqa: ANN001, ANN201
+def client(seeded):
     return seeded.test_client()
 
 
@@ -39,14 +39,14 @@ def _user(username: str) -> User:
     return db.session.execute(sa.select(User).where(User.username == username)).scalar_one()
 
 
-def _page(client, username: str, url: str) -> str:  # noqa: ANN001
+def _page(client, username: str, url: str) -> str:
     login_as(client, _user(username))
     resp = client.get(url)
     assert resp.status_code == 200, url
     return resp.get_data(as_text=True)
 
 
-def _api(client, username: str, url: str) -> list[dict]:  # noqa: ANN001
+def _api(client, username: str, url: str) -> list[dict]:
     headers = api_token(client, username, demo.DEMO_PASSWORD)
     resp = client.get(url, headers=headers)
     assert resp.status_code == 200, resp.get_json()

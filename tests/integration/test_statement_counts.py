@@ -33,7 +33,7 @@ BOUNDS = {
 def counting() -> Iterator[list[str]]:
     statements: list[str] = []
 
-    def _on(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+    def _on(_conn, _cursor, statement, *_args) -> None:
         statements.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", _on)
@@ -61,7 +61,7 @@ def _submit_cases(applicant_id: int, start: int, n: int) -> list[int]:
     return ids
 
 
-def _statements(client, url: str, headers: dict[str, str] | None = None) -> int:  # noqa: ANN001
+def _statements(client, url: str, headers: dict[str, str] | None = None) -> int:
     client.get(url, headers=headers)  # once first: per-process caches are warm in production
     db.session.remove()  # each request starts with an empty session, as in production
     with counting() as statements:
@@ -71,7 +71,7 @@ def _statements(client, url: str, headers: dict[str, str] | None = None) -> int:
 
 
 @pytest.fixture
-def world(app, client, factory, login, auth_headers):  # noqa: ANN001, ANN201
+def world(app, client, factory, login, auth_headers):
     admin = factory.staff("admin")
     reviewer = factory.staff("county_reviewer", district=DISTRICT, username="counter_rev")
     applicant = factory.person()
@@ -87,7 +87,7 @@ def world(app, client, factory, login, auth_headers):  # noqa: ANN001, ANN201
     return applicant.id, auth_headers(client, "counter_rev")
 
 
-def test_statements_per_page_are_bounded_and_do_not_grow_with_the_cases(client, world) -> None:  # noqa: ANN001
+def test_statements_per_page_are_bounded_and_do_not_grow_with_the_cases(client, world) -> None:
     applicant, api = world
     first = _submit_cases(applicant, 0, 10)
     pages = {

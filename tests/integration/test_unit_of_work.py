@@ -28,7 +28,7 @@ def _kept() -> list[str]:
 
 
 @pytest.fixture
-def commits(app):  # noqa: ANN001, ANN201
+def commits(app):
     seen: list[int] = []
     listener = lambda _session: seen.append(1)  # noqa: E731
     event.listen(db.session, "after_commit", listener)

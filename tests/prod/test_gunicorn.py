@@ -60,7 +60,7 @@ BOOT_SECONDS = 60
 JOB_SECONDS = 60
 
 
-def _redis_or_skip():  # noqa: ANN202
+def _redis_or_skip():
     from redis import Redis
     from redis.exceptions import RedisError
 
@@ -120,12 +120,12 @@ class Browser:
             for name, morsel in SimpleCookie(raw).items():
                 self.cookies[name] = morsel.value
 
-    def get(self, path: str, **kw) -> Reply:  # noqa: ANN003
+    def get(self, path: str, **kw) -> Reply:
         reply = self.request("GET", path, **kw)
         self.remember(reply)
         return reply
 
-    def post(self, path: str, form: dict, **kw) -> Reply:  # noqa: ANN003
+    def post(self, path: str, form: dict, **kw) -> Reply:
         reply = self.request("POST", path, form=form, **kw)
         self.remember(reply)
         return reply

@@ -8,7 +8,7 @@ from zhongchuang.runtime import ProcessCache
 def test_a_value_is_built_once_and_the_store_is_bounded():
     built: list[str] = []
 
-    def build(key: str):  # noqa: ANN202
+    def build(key: str):
         def make() -> str:
             built.append(key)
             return key.upper()

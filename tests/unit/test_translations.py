@@ -24,12 +24,12 @@ KEPT = re.compile(
 
 
 @pytest.fixture(scope="module")
-def catalog():  # noqa: ANN201
+def catalog():
     with PO.open("rb") as f:
         return read_po(f, locale="en")
 
 
-def _messages(catalog):  # noqa: ANN001, ANN202
+def _messages(catalog):
     return [m for m in catalog if m.id]
 
 

@@ -19,6 +19,7 @@ from zhongchuang.extensions import db
 from zhongchuang.models import BenefitClaim, Organization, Person, User
 from zhongchuang.policy.identity import (
     JIAXING_DISTRICTS,
+    CreditCode,
     IdentityError,
     parse_credit_code,
     parse_id_number,
@@ -180,6 +181,30 @@ def correct_person(
     return person
 
 
+def _corrected_credit_code(
+    credit_code: str | None, org: Organization, errors: dict[str, list[str]]
+) -> CreditCode | None:
+    """The new credit code, if one is given and valid for this organisation (errors noted)."""
+    if not (credit_code or "").strip():
+        return None
+    try:
+        code = parse_credit_code(credit_code or "")
+    except IdentityError as exc:
+        errors["credit_code"] = [exc.message]
+        return None
+    if not code.in_jiaxing:
+        errors.setdefault("credit_code", []).append(
+            f"该代码的登记地（{code.district_code}）不在嘉兴市。"
+        )
+    elif db.session.execute(
+        sa.select(Organization.id).where(
+            Organization.credit_code == code.code, Organization.id != org.id
+        )
+    ).first():
+        errors.setdefault("credit_code", []).append("该统一社会信用代码已属于另一家单位。")
+    return code
+
+
 @operation
 def correct_organization(
     admin: User, organization_id: int, *, name: str, credit_code: str | None, reason: str
@@ -195,23 +220,7 @@ def correct_organization(
     new_name = (name or "").strip()
     if not 2 <= len(new_name) <= 200:
         errors["name"] = ["请填写单位全称（2至200字）。"]
-    code = None
-    if (credit_code or "").strip():
-        try:
-            code = parse_credit_code(credit_code or "")
-        except IdentityError as exc:
-            errors["credit_code"] = [exc.message]
-    if code is not None:
-        if not code.in_jiaxing:
-            errors.setdefault("credit_code", []).append(
-                f"该代码的登记地（{code.district_code}）不在嘉兴市。"
-            )
-        elif db.session.execute(
-            sa.select(Organization.id).where(
-                Organization.credit_code == code.code, Organization.id != org.id
-            )
-        ).first():
-            errors.setdefault("credit_code", []).append("该统一社会信用代码已属于另一家单位。")
+    code = _corrected_credit_code(credit_code, org, errors)
     if not errors and new_name == org.name and (code is None or code.code == org.credit_code):
         errors["name"] = ["单位名称和统一社会信用代码都与原来相同，没有需要更正的内容。"]
     if errors:

@@ -471,7 +471,7 @@ def _catalogue_page(
     problems: list[tuple[str, str]] | None = None,
     filename: str | None = None,
     status: int = 200,
-):  # noqa: ANN202
+) -> tuple[str, int]:
     return render_template(
         "admin/catalogue.html",
         form=upload or CatalogueUploadForm(formdata=None),

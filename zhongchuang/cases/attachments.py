@@ -99,7 +99,7 @@ class ChecklistItem:
         return self.current is not None
 
 
-def _specs(case: Application) -> list:  # noqa: ANN401 - pydantic AttachmentSpec
+def _specs(case: Application) -> list:
     from zhongchuang.cases.eligibility import program_spec
 
     return list(program_spec(case.program).attachments)

@@ -32,6 +32,39 @@ def _label(spec: Any) -> str:
     return spec.label
 
 
+def _program_field(spec: Any, maker_spaces: list[tuple[str, str]] | None) -> Any:
+    """The WTForms field for one program field: a select for choices, else text."""
+    label = _label(spec)
+    kw: dict[str, Any] = {"description": spec.help or "", "validators": [Optional()]}
+    if spec.type == "enum":
+        choices = to_choices([("", "请选择")] + [(c.value, c.label) for c in spec.choices or []])
+        return SelectField(label, choices=choices, **kw)
+    if spec.type == "boolean":
+        return SelectField(
+            label, choices=to_choices([("", "请选择"), ("true", "是"), ("false", "否")]), **kw
+        )
+    if spec.type == "district":
+        choices = to_choices(
+            [("", "请选择")] + [(k, f"{v}（{k}）") for k, v in JIAXING_DISTRICTS.items()]
+        )
+        return SelectField(label, choices=choices, **kw)
+    if spec.type == "maker_space":
+        choices = to_choices([("", "请选择")] + list(maker_spaces or []))
+        return SelectField(label, choices=choices, validate_choice=False, **kw)
+    if spec.type == "text":
+        kw["validators"].append(Length(max=5000))
+        return TextAreaField(label, **kw)
+    kw["validators"].append(Length(max=300))
+    render: dict[str, Any] = {}
+    if spec.type in INPUT_TYPES:
+        render["type"] = INPUT_TYPES[spec.type]
+    if spec.type in INPUT_MODES:
+        render["inputmode"] = INPUT_MODES[spec.type]
+    if spec.type == "month":
+        render["placeholder"] = "YYYY-MM"
+    return StringField(label, render_kw=render or None, **kw)
+
+
 def build_program_form(
     program_spec: Any, prefix: str = "", maker_spaces: list[tuple[str, str]] | None = None
 ) -> type[FlaskForm]:
@@ -63,40 +96,7 @@ def build_program_form(
 
     names = []
     for spec in program_spec.fields:
-        label = _label(spec)
-        desc = spec.help or ""
-        kw: dict[str, Any] = {"description": desc, "validators": [Optional()]}
-        render: dict[str, Any] = {}
-        if spec.type == "enum":
-            choices = to_choices(
-                [("", "请选择")] + [(c.value, c.label) for c in spec.choices or []]
-            )
-            field = SelectField(label, choices=choices, **kw)
-        elif spec.type == "boolean":
-            field = SelectField(
-                label, choices=to_choices([("", "请选择"), ("true", "是"), ("false", "否")]), **kw
-            )
-        elif spec.type == "district":
-            choices = to_choices(
-                [("", "请选择")] + [(k, f"{v}（{k}）") for k, v in JIAXING_DISTRICTS.items()]
-            )
-            field = SelectField(label, choices=choices, **kw)
-        elif spec.type == "maker_space":
-            choices = to_choices([("", "请选择")] + list(maker_spaces or []))
-            field = SelectField(label, choices=choices, validate_choice=False, **kw)
-        elif spec.type == "text":
-            kw["validators"].append(Length(max=5000))
-            field = TextAreaField(label, **kw)
-        else:
-            kw["validators"].append(Length(max=300))
-            if spec.type in INPUT_TYPES:
-                render["type"] = INPUT_TYPES[spec.type]
-            if spec.type in INPUT_MODES:
-                render["inputmode"] = INPUT_MODES[spec.type]
-            if spec.type == "month":
-                render["placeholder"] = "YYYY-MM"
-            field = StringField(label, render_kw=render or None, **kw)
-        setattr(ProgramForm, spec.name, field)
+        setattr(ProgramForm, spec.name, _program_field(spec, maker_spaces))
         names.append(spec.name)
     ProgramForm.field_names = names
     if prefix:

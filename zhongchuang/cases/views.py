@@ -105,7 +105,7 @@ def _render(
     error: DomainError | None = None,
     failed_action: str | None = None,
     status: int = 200,
-):  # noqa: ANN202
+) -> tuple[str, int]:
     forms = _action_forms(page, posted)
     return (
         render_template(

@@ -100,7 +100,7 @@ def _face_index(path: str, family: str | None) -> int | None:
     """The face of a font file that covers Chinese (preferring ``family``); None if none."""
     try:
         usable = [(i, name) for i, name, ok in _faces(path) if ok]
-    except Exception:  # noqa: BLE001 - an unreadable font is simply not a candidate
+    except Exception:
         log.warning("font %s unreadable", path, exc_info=True)
         return None
     if not usable:
@@ -198,7 +198,7 @@ def render(doc: PdfDocument) -> bytes:
     pdf = _pdf_class()(orientation="P", unit="mm", format="A4")
     try:
         pdf.add_font("cjk", fname=font.path, collection_font_number=font.index)
-    except Exception as exc:  # noqa: BLE001 - a broken font file is a missing font
+    except Exception as exc:
         log.exception("cannot load font %s", font.path)
         raise ServiceUnavailable(FONT_MISSING, code="pdf_font_missing") from exc
     pdf.footer_text = doc.footer

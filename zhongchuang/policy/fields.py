@@ -7,7 +7,7 @@ them into one plain value or refuses them with a Chinese message (``FieldValueEr
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
@@ -146,42 +146,11 @@ def parse_field(field: FieldLike, raw: object) -> Any:
     if is_blank(raw):
         raise FieldValueError(f"「{field.label}」为必填项。")
     kind = field.type
-    value: Any
+    parser = _PARSERS.get(kind)
+    if parser is None:  # a catalogue never gets here: types are checked when it is loaded
+        raise FieldValueError(f"未知的字段类型 {kind}。")
     try:
-        if kind in ("string", "text"):
-            if not isinstance(raw, str | int | Decimal) or isinstance(raw, bool):
-                raise FieldValueError("应为文字。")
-            value = str(raw).strip()
-        elif kind == "integer":
-            value = to_int(raw)
-        elif kind == "decimal":
-            value = to_decimal(raw)
-        elif kind == "money":
-            value = to_money(raw)
-        elif kind == "date":
-            value = parse_date(raw)
-        elif kind == "month":
-            value = parse_month(raw)
-        elif kind == "boolean":
-            value = to_bool(raw)
-        elif kind == "enum":
-            allowed = [c.value for c in field.choices or ()]
-            value = str(raw).strip()
-            if value not in allowed:
-                labels = "、".join(f"{c.label}（{c.value}）" for c in field.choices or ())
-                raise FieldValueError(f"取值 {value!r} 不在可选范围内：{labels}。")
-        elif kind == "credit_code":
-            if not isinstance(raw, str):
-                raise FieldValueError("统一社会信用代码应为文字。")
-            value = parse_credit_code(raw).code
-        elif kind == "district":
-            value = str(raw).strip()
-            if not _DISTRICT_RE.match(value):
-                raise FieldValueError("行政区划代码应为6位数字。")
-        elif kind == "maker_space":
-            value = maker_space_key(raw)
-        else:  # a catalogue never gets here: types are checked when it is loaded
-            raise FieldValueError(f"未知的字段类型 {kind}。")
+        value = parser(field, raw)
     except IdentityError as exc:
         raise FieldValueError(exc.message) from None
     except FieldValueError:
@@ -194,6 +163,54 @@ def parse_field(field: FieldLike, raw: object) -> Any:
         if field.max is not None and value > field.max:
             raise FieldValueError(f"不得大于 {_plain(field.max)}。")
     return value
+
+
+def _text(_field: FieldLike, raw: object) -> str:
+    if not isinstance(raw, str | int | Decimal) or isinstance(raw, bool):
+        raise FieldValueError("应为文字。")
+    return str(raw).strip()
+
+
+def _enum(field: FieldLike, raw: object) -> str:
+    value = str(raw).strip()
+    if value not in [c.value for c in field.choices or ()]:
+        labels = "、".join(f"{c.label}（{c.value}）" for c in field.choices or ())
+        raise FieldValueError(f"取值 {value!r} 不在可选范围内：{labels}。")
+    return value
+
+
+def _credit_code(_field: FieldLike, raw: object) -> str:
+    if not isinstance(raw, str):
+        raise FieldValueError("统一社会信用代码应为文字。")
+    return parse_credit_code(raw).code
+
+
+def _district(_field: FieldLike, raw: object) -> str:
+    value = str(raw).strip()
+    if not _DISTRICT_RE.match(value):
+        raise FieldValueError("行政区划代码应为6位数字。")
+    return value
+
+
+def _plainly(convert: Callable[[object], Any]) -> Callable[[FieldLike, object], Any]:
+    return lambda _field, raw: convert(raw)
+
+
+#: How each field type turns a raw value into its plain value (``parse_field``).
+_PARSERS: dict[str, Callable[[FieldLike, object], Any]] = {
+    "string": _text,
+    "text": _text,
+    "integer": _plainly(to_int),
+    "decimal": _plainly(to_decimal),
+    "money": _plainly(to_money),
+    "date": _plainly(parse_date),
+    "month": _plainly(parse_month),
+    "boolean": _plainly(to_bool),
+    "enum": _enum,
+    "credit_code": _credit_code,
+    "district": _district,
+    "maker_space": _plainly(lambda raw: maker_space_key(raw)),  # defined below
+}
 
 
 def maker_space_key(raw: object) -> str:

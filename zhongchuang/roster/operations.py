@@ -292,7 +292,7 @@ def _xlsx_guard(rows: Iterator[tuple[int, Cells]]) -> Iterator[tuple[int, Cells]
             return
         except DomainError:
             raise
-        except Exception as exc:  # noqa: BLE001 - any parse failure inside openpyxl
+        except Exception as exc:
             raise _refuse("Excel 文件已损坏或无法读取。") from exc
         yield item
 
@@ -307,7 +307,7 @@ def _xlsx_sheets(path: Path) -> Iterator[Iterator[Iterator[tuple[int, Cells]]]]:
         fh = path.open("rb")  # a file object: openpyxl would judge a path by its suffix
         try:
             wb = load_workbook(fh, read_only=True, data_only=True)
-        except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds
+        except Exception as exc:
             fh.close()
             raise _refuse("Excel 文件已损坏或无法读取。") from exc
         try:

@@ -36,7 +36,7 @@ def translations() -> NullTranslations:
     per-request state next to the locale they were found for, so that a language forced
     for part of a request (``flask_babel.force_locale``) is honoured."""
     try:
-        state = g._flask_babel  # noqa: SLF001 - Flask-Babel's per-request state
+        state = g._flask_babel
     except (AttributeError, RuntimeError):  # not made yet this request; no app context
         return get_translations()
     kept = getattr(state, "zc_translations", None)
