@@ -7,11 +7,16 @@ from collections.abc import Iterable
 from types import ModuleType
 
 import click
+import sqlalchemy as sa
 from flask import Flask
 from flask.cli import AppGroup
 
+from zhongchuang.accounts.identity_keys import rotate_all
+from zhongchuang.accounts.operations import create_user
+from zhongchuang.audit.chain import verify
 from zhongchuang.errors import DomainError
 from zhongchuang.extensions import db
+from zhongchuang.models import User
 
 users_cli = AppGroup("users", help="Staff accounts. 用户管理")
 audit_cli = AppGroup("audit", help="Audit chain. 审计链")
@@ -51,7 +56,6 @@ def users_create(
     email: str | None,
 ) -> None:
     """Create a staff account."""
-    from zhongchuang.accounts.operations import create_user
 
     try:
         user = create_user(
@@ -64,9 +68,6 @@ def users_create(
 
 @users_cli.command("list")
 def users_list() -> None:
-    import sqlalchemy as sa
-
-    from zhongchuang.models import User
 
     for u in db.session.execute(sa.select(User).order_by(User.id)).scalars():
         state = "active" if u.active else "inactive"
@@ -76,7 +77,6 @@ def users_list() -> None:
 @audit_cli.command("verify")
 def audit_verify() -> None:
     """Recompute the audit chain; exit status 1 when it is broken."""
-    from zhongchuang.audit.chain import verify
 
     result = verify()
     click.echo(result.message)
@@ -88,7 +88,6 @@ def audit_verify() -> None:
 @ids_cli.command("rotate-key")
 def ids_rotate() -> None:
     """Re-encrypt every stored identity number under the newest key in ZC_ID_KEYS."""
-    from zhongchuang.accounts.identity_keys import rotate_all
 
     count = rotate_all()
     click.echo(f"re-encrypted {count} identity numbers under the newest key")

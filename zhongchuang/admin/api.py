@@ -32,6 +32,7 @@ from zhongchuang.catalogue import queries as catalogue_queries
 from zhongchuang.errors import NotFound
 from zhongchuang.models import ROLES, AuditEvent, Batch, User
 from zhongchuang.runtime import today
+from zhongchuang.stats import queries as stats_service
 
 blp = ApiBlueprint(
     "api_admin",
@@ -460,7 +461,6 @@ def stats() -> dict:
     Submitted cases the caller may see (a county reviewer: their district). Progress
     against the targets of article 二: ``actual`` is null where the system records
     nothing — no figure is invented."""
-    from zhongchuang.stats import queries as stats_service
 
     on = today()
     return {**stats_service.cached_summary(_user(), on), "as_of": on}

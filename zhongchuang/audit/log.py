@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from openpyxl import Workbook
 
 from zhongchuang.audit import chain as audit
 from zhongchuang.clock import SHANGHAI, Clock
@@ -157,7 +159,6 @@ def _cell(value: Any) -> str:
 
 def export_rows(f: AuditFilter) -> Iterator[list[str]]:
     """Rows in id order (oldest first), at most ``EXPORT_LIMIT``, fetched in batches."""
-    import json
 
     conds = _conditions(f)
     last = 0
@@ -203,7 +204,6 @@ def export_csv(f: AuditFilter) -> bytes:
 
 
 def export_xlsx(f: AuditFilter) -> bytes:
-    from openpyxl import Workbook
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("审计日志")

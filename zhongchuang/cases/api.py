@@ -26,6 +26,7 @@ from zhongchuang.api.schemas import (
     keyset_page,
     page_of,
 )
+from zhongchuang.cases import attachments
 from zhongchuang.cases import engine as cases
 from zhongchuang.cases import queries as case_view
 from zhongchuang.cases.engine import ActionInput
@@ -34,6 +35,7 @@ from zhongchuang.catalogue.api import RuleLineSchema
 from zhongchuang.errors import ValidationFailed
 from zhongchuang.models import STATES, Application, AuditEvent, Program, User
 from zhongchuang.review import experts
+from zhongchuang.roster import operations as roster
 from zhongchuang.workflow.machine import SCORE_MAX, SCORE_MIN, state_label
 
 blp = ApiBlueprint(
@@ -546,7 +548,6 @@ def upload_attachment(body: dict, case_id: int) -> dict:
 
     Multipart ``kind`` (one of the program's attachment kinds) and ``file``; judged by its
     content: PDF, JPEG, PNG, XLSX or DOCX. Only the applicant, in draft or returned."""
-    from zhongchuang.cases import attachments
 
     user = _user()
     upload = body["file"]
@@ -571,7 +572,6 @@ def upload_attachment(body: dict, case_id: int) -> dict:
 @document_problems(blp, 401, 404)
 def download_attachment(case_id: int, attachment_id: int) -> Response:
     """Download an attachment, for anyone who may see the case. 下载附件"""
-    from zhongchuang.cases import attachments
 
     user = _user()
     found = attachments.for_download(user, case_id, attachment_id)
@@ -624,7 +624,6 @@ def upload_roster(body: dict, case_id: int) -> dict:
     One row per person-month, CSV or XLSX, header in Chinese or English. Replaces the
     case's roster at once; refused rows are listed with their reasons and do not count;
     ``amount`` is the employer contributions of the accepted rows."""
-    from zhongchuang.roster import operations as roster
 
     upload = body["file"]
     if not hasattr(upload, "stream"):

@@ -25,6 +25,7 @@ from typing import BinaryIO
 import sqlalchemy as sa
 
 from zhongchuang.audit import chain as audit
+from zhongchuang.cases.eligibility import program_spec
 from zhongchuang.cases.visibility import get_visible, is_own
 from zhongchuang.errors import (
     Forbidden,
@@ -100,7 +101,6 @@ class ChecklistItem:
 
 
 def _specs(case: Application) -> list:
-    from zhongchuang.cases.eligibility import program_spec
 
     return list(program_spec(case.program).attachments)
 

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from zhongchuang.cases import eligibility
+from zhongchuang.cases.attachments import missing_attachments
 from zhongchuang.errors import GuardFailed, ValidationFailed
 from zhongchuang.extensions import db
 from zhongchuang.models import (
@@ -147,7 +148,6 @@ def default_amount(ctx: ActionContext) -> None:
 
 
 def attachments_complete(ctx: ActionContext) -> None:
-    from zhongchuang.cases.attachments import missing_attachments
 
     missing = missing_attachments(ctx.case)
     if missing:

@@ -26,7 +26,7 @@ from zhongchuang.models import (
     RosterRow,
     User,
 )
-from zhongchuang.policy.catalogue import ProgramSpec
+from zhongchuang.policy.catalogue import CatalogueError, ProgramSpec, catalogue_from_text
 from zhongchuang.policy.dates import format_month, iter_months, parse_month
 from zhongchuang.policy.evaluate import Evaluation, evaluate, parse_data
 from zhongchuang.policy.facts import Facts, PriorBenefits, RosterSummary
@@ -610,7 +610,6 @@ def preview_catalogue(text: str, filename: str) -> list[CatalogueChange]:
 
     A malformed file raises ``CatalogueError`` (location and reason). Each case is judged
     as of its submission date (从旧) by the new file's rules and parameters, as written."""
-    from zhongchuang.policy.catalogue import CatalogueError, catalogue_from_text
 
     catalogue = catalogue_from_text(text, filename)
     specs = {p.code: p for p in catalogue.programs}

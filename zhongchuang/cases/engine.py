@@ -16,8 +16,17 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from zhongchuang.audit import chain as audit
-from zhongchuang.cases import effects, stays
+from zhongchuang.cases import effects, eligibility, stays
 from zhongchuang.cases.effects import ActionContext, ActionInput
+from zhongchuang.cases.eligibility import (
+    applicant_may_apply,
+    case_district,
+    clean_data,
+    max_award,
+    min_expert_scores,
+    parameter_table,
+    time_limit,
+)
 from zhongchuang.cases.visibility import CITY_WIDE_ROLES, get_visible, visibility_filter
 from zhongchuang.cases.visibility import is_own as _is_own
 from zhongchuang.errors import (
@@ -132,7 +141,6 @@ def open_batch_for(program: Program, on: date) -> Batch | None:
 
 
 def _case_district(user: User, program: Program, data: dict[str, Any]) -> str:
-    from zhongchuang.cases.eligibility import case_district
 
     return case_district(user, program, data)
 
@@ -142,7 +150,6 @@ def create_draft(
     user: User, program_code: str, data: dict[str, Any] | None = None, batch_id: int | None = None
 ) -> Application:
     """A new case in ``draft``. Data are checked for shape; eligibility is judged at submit."""
-    from zhongchuang.cases.eligibility import applicant_may_apply, clean_data
 
     program = _program(program_code)
     applicant_may_apply(user, program)
@@ -202,7 +209,6 @@ def update_draft(
     user: User, case_id: int, data: dict[str, Any], version: int | None
 ) -> Application:
     """Edit a case's data; only its applicant, only in ``draft`` or ``returned``."""
-    from zhongchuang.cases.eligibility import clean_data
 
     case = get_visible(user, case_id, lock=True)
     if not _is_own(user, case):
@@ -231,7 +237,6 @@ def update_draft(
 
 
 def _time_limit(case: Application, state: str, params: ParameterTable | None = None) -> int | None:
-    from zhongchuang.cases.eligibility import time_limit
 
     limit = time_limit(case.program, state, today(), params)
     if limit is None:
@@ -248,7 +253,6 @@ def case_facts(
 ) -> CaseFacts:
     """The facts the guards judge the case by. ``params``: the program's parameter table,
     when the caller has already read it (else read here, once)."""
-    from zhongchuang.cases.eligibility import max_award, min_expert_scores, parameter_table
 
     batch = batch or case.batch
     scores = db.session.execute(
@@ -364,7 +368,6 @@ def _load_for_action(user: User | None, case_id: int) -> Application:
 
 def _context(user: User | None, case_id: int, action: str, inp: ActionInput) -> ActionContext:
     """The case locked and fresh, its batch (locked when the action moves money)."""
-    from zhongchuang.cases import eligibility
 
     case = _load_for_action(user, case_id)
     db.session.refresh(case)

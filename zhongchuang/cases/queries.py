@@ -37,6 +37,7 @@ from zhongchuang.extensions import db
 from zhongchuang.models import Application, AuditEvent, MakerSpace, User
 from zhongchuang.policy.identity import district_name
 from zhongchuang.policy.parameters import ParameterTable
+from zhongchuang.review import batch_actions as review
 from zhongchuang.runtime import today
 from zhongchuang.workflow import machine
 from zhongchuang.workflow.guards import allowed_actions, check
@@ -339,7 +340,6 @@ class CasePage:
     def staff_panel(self) -> StaffPanel | None:
         """The staff panel (``services.review.staff_panel``) from what the page has read:
         the case as the user may see it, the guards' answer, the parameters, the events."""
-        from zhongchuang.review import batch_actions as review
 
         if self.user is None:
             return None

@@ -8,6 +8,7 @@ then renders or redirects. A refused action re-renders the page with the reason.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from flask import (
     Blueprint,
@@ -21,6 +22,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import get_locale
 from flask_login import current_user, login_required
 
 from zhongchuang.accounts.views import apply_field_errors
@@ -187,7 +189,6 @@ def act(case_id: int, action: str):  # noqa: ANN201
 
 
 def _locale_en() -> bool:
-    from flask_babel import get_locale
 
     return str(get_locale()) == "en"
 
@@ -303,7 +304,6 @@ def _pdf_response(data: bytes, filename: str) -> Response:
 
 
 def _disposition(filename: str) -> str:
-    from urllib.parse import quote
 
     ascii_name = "".join(c if c.isascii() and c.isalnum() or c in "-_." else "_" for c in filename)
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"

@@ -11,6 +11,7 @@ from zhongchuang.audit import chain as audit
 from zhongchuang.errors import Forbidden, NotFound, ValidationFailed
 from zhongchuang.extensions import db
 from zhongchuang.models import Batch, Program, User
+from zhongchuang.review.queues import forget_filter_choices
 from zhongchuang.runtime import now
 from zhongchuang.uow import after_commit, operation
 
@@ -151,6 +152,5 @@ def list_batches(program_code: str | None = None) -> list[Batch]:
 
 
 def _forget_filter_choices() -> None:
-    from zhongchuang.review.queues import forget_filter_choices
 
     forget_filter_choices()

@@ -7,8 +7,12 @@ import sys
 import click
 import sqlalchemy as sa
 
+from zhongchuang.cases.eligibility import preview_catalogue
+from zhongchuang.catalogue.loading import load_catalogue_file, read_catalogue_text
+from zhongchuang.catalogue.queries import policy_state
 from zhongchuang.cli import policy_cli
 from zhongchuang.extensions import db
+from zhongchuang.models import Parameter, Policy
 from zhongchuang.policy.catalogue import CatalogueError
 
 
@@ -23,7 +27,6 @@ def _refuse(exc: CatalogueError) -> None:
 @click.argument("path", type=click.Path(dir_okay=False))
 def policy_load(path: str) -> None:
     """Load (or reload) a catalogue file. Idempotent; a bad file is refused whole."""
-    from zhongchuang.catalogue.loading import load_catalogue_file
 
     try:
         report = load_catalogue_file(path)
@@ -38,8 +41,6 @@ def policy_load(path: str) -> None:
 @click.argument("path", type=click.Path(dir_okay=False))
 def policy_preview(path: str) -> None:
     """Show which pending cases a changed catalogue would affect, without loading it."""
-    from zhongchuang.cases.eligibility import preview_catalogue
-    from zhongchuang.catalogue.loading import read_catalogue_text
 
     try:
         changes = preview_catalogue(read_catalogue_text(path), path)
@@ -54,8 +55,6 @@ def policy_preview(path: str) -> None:
 @policy_cli.command("show")
 def policy_show() -> None:
     """Print the loaded catalogue: policy, status, articles, programs, parameters."""
-    from zhongchuang.catalogue.queries import policy_state
-    from zhongchuang.models import Parameter, Policy
 
     policies = db.session.execute(sa.select(Policy).order_by(Policy.id)).scalars().all()
     if not policies:

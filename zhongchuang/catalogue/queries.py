@@ -7,10 +7,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from zhongchuang.cases.eligibility import program_spec
 from zhongchuang.extensions import db
-from zhongchuang.models import Batch, Policy, Program
-from zhongchuang.policy.status import policy_status
+from zhongchuang.models import Article, Batch, MakerSpace, Parameter, Policy, Program
+from zhongchuang.policy.status import event_record, policy_status
 from zhongchuang.runtime import today
+from zhongchuang.workflow.machine import current_workflow_for
 
 
 @dataclass
@@ -24,7 +26,6 @@ def policy_state(policy: Policy) -> str:
 
 
 def _event_tuple(e: Any) -> Any:
-    from zhongchuang.policy.status import event_record
 
     return event_record(e.date, e.kind, e.document)
 
@@ -61,7 +62,6 @@ class PolicyView:
 
 
 def policy_view(policy_id: int) -> PolicyView | None:
-    from zhongchuang.models import Article
 
     policy = get_policy(policy_id)
     if policy is None:
@@ -97,9 +97,6 @@ class ProgramView:
 
 
 def program_view(code: str) -> ProgramView | None:
-    from zhongchuang.cases.eligibility import program_spec
-    from zhongchuang.models import Article, Parameter
-    from zhongchuang.workflow.machine import current_workflow_for
 
     program = db.session.execute(
         sa.select(Program).where(Program.code == code)
@@ -144,7 +141,6 @@ def program_view(code: str) -> ProgramView | None:
 
 
 def maker_spaces() -> list[Any]:
-    from zhongchuang.models import MakerSpace
 
     return list(db.session.execute(sa.select(MakerSpace).order_by(MakerSpace.id)).scalars())
 

@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fontTools.ttLib import TTCollection, TTFont
+from fpdf import FPDF
+
 from zhongchuang.errors import ServiceUnavailable
 from zhongchuang.runtime import now, setting
 
@@ -77,7 +80,6 @@ _FONT_CACHE: dict[tuple[str | None, int | None], FontChoice | None] = {}
 
 def _faces(path: str) -> list[tuple[int, str, bool]]:
     """(index, family name, covers Chinese) for each face of a font file or collection."""
-    from fontTools.ttLib import TTCollection, TTFont
 
     out = []
     if path.lower().endswith((".ttc", ".otc")):
@@ -175,7 +177,6 @@ def _covers(path: str, index: int) -> bool:
 
 
 def _pdf_class():  # noqa: ANN202 - fpdf is imported lazily (it is heavy)
-    from fpdf import FPDF
 
     class _Pdf(FPDF):
         footer_text = ""

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from zhongchuang.extensions import db
 from zhongchuang.models import Application, Notification, OutboxMail, User
+from zhongchuang.ops.jobs import enqueue
 from zhongchuang.runtime import now, setting
 from zhongchuang.uow import operation, unit_of_work
 
@@ -95,8 +96,6 @@ def queue_mail(to: str, subject: str, body: str, *, commit: bool = True) -> Outb
 def deliver_pending(limit: int = 50) -> int:
     """Send pending mails now (inline) or hand them to the worker (production)."""
     if not setting("JOBS_INLINE", True):
-        from zhongchuang.ops.jobs import enqueue
-
         enqueue("zhongchuang.messages.notify.send_pending_job")
         return 0
     return send_pending(limit)

@@ -30,9 +30,12 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from flask import current_app
 
-from zhongchuang.extensions import db
+from zhongchuang.extensions import MIGRATIONS_DIR, db
+from zhongchuang.models import Application, Attachment, AuditEvent, User
 from zhongchuang.runtime import now
 from zhongchuang.uow import unit_of_work
 
@@ -73,10 +76,6 @@ def database_kind() -> str:
 def code_revision() -> str:
     """The revision this code's migrations end at (what ``flask db upgrade`` reaches);
     read once per process (the code does not change under it)."""
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    from zhongchuang.extensions import MIGRATIONS_DIR
 
     cfg = Config()
     cfg.set_main_option("script_location", MIGRATIONS_DIR)
@@ -100,7 +99,6 @@ def database_revision() -> str | None:
 
 
 def _counts() -> dict[str, int]:
-    from zhongchuang.models import Application, Attachment, AuditEvent, User
 
     out = {}
     with unit_of_work():  # its own transaction, ended before dumping

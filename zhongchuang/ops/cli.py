@@ -13,14 +13,28 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+import time
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from zhongchuang.audit import chain as audit
+from zhongchuang.cases.stays import rebuild_all_stays
 from zhongchuang.cli import notices_cli
-from zhongchuang.ops.jobs import NAMED_JOBS
+from zhongchuang.notices.operations import close_due_notices
+from zhongchuang.ops.backup import (
+    BackupError,
+    check_compatible,
+    create_backup,
+    open_bundle,
+    restore_bundle,
+)
+from zhongchuang.ops.jobs import NAMED_JOBS, enqueue, queue_status, run_job, work
+from zhongchuang.stats.queries import refresh
+from zhongchuang.web.hardening import JsonFormatter
 
 jobs_cli = AppGroup("jobs", help="Background jobs (RQ on Redis). 后台任务")
 stats_cli = AppGroup("stats", help="Statistics snapshots and stage stays. 统计")
@@ -40,7 +54,6 @@ def _need_redis() -> None:
 @click.option("--burst", is_flag=True, help="Stop once the queue is empty (tests, one-off runs).")
 def jobs_worker(burst: bool) -> None:
     """Run jobs from the queue until stopped. SIGTERM lets the running job finish."""
-    from zhongchuang.ops.jobs import work
 
     _need_redis()
     if current_app.config.get("JOBS_INLINE"):
@@ -52,9 +65,6 @@ def jobs_worker(burst: bool) -> None:
 
 def _json_worker_logs() -> None:
     """RQ's own lines (job started, done, failed) as JSON, like the app's and gunicorn's."""
-    import logging
-
-    from zhongchuang.web.hardening import JsonFormatter
 
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
@@ -67,7 +77,6 @@ def _json_worker_logs() -> None:
 @jobs_cli.command("status")
 def jobs_status() -> None:
     """How many jobs wait, run and failed, and how many workers listen."""
-    from zhongchuang.ops.jobs import queue_status
 
     _need_redis()
     for key, value in queue_status().items():
@@ -78,7 +87,6 @@ def jobs_status() -> None:
 @click.argument("name", type=click.Choice(sorted(NAMED_JOBS)))
 def jobs_run(name: str) -> None:
     """Run a named job here and now."""
-    from zhongchuang.ops.jobs import run_job
 
     click.echo(f"{name}: {run_job(NAMED_JOBS[name])}")
 
@@ -91,7 +99,6 @@ def jobs_enqueue(name: str) -> None:
 
 
 def _echo_enqueued(name: str) -> None:
-    from zhongchuang.ops.jobs import enqueue
 
     job_id = enqueue(NAMED_JOBS[name])
     if job_id:
@@ -104,7 +111,6 @@ def _echo_enqueued(name: str) -> None:
 def notices_close_due() -> None:
     """公示期满办结: conclude every case whose notice period is over without an open
     objection. Idempotent, for cron; cases that cannot conclude yet are listed with why."""
-    from zhongchuang.notices.operations import close_due_notices
 
     result = close_due_notices()
     click.echo(f"concluded: {len(result.concluded)} {result.concluded}")
@@ -122,9 +128,6 @@ def notices_enqueue_close_due() -> None:
 def stats_refresh() -> None:
     """Recompute the figures of the city and of every district now, so that no one opening
     the statistics page waits (cron, more often than ZC_STATS_TTL)."""
-    import time
-
-    from zhongchuang.stats.queries import refresh
 
     started = time.perf_counter()
     scopes = refresh()
@@ -134,7 +137,6 @@ def stats_refresh() -> None:
 @stats_cli.command("rebuild-stays")
 def stats_rebuild_stays() -> None:
     """Rebuild the stage stays (case_stays) from the audit trail, in one transaction."""
-    from zhongchuang.cases.stays import rebuild_all_stays
 
     written = rebuild_all_stays()
     click.echo(f"stays: {written}")
@@ -151,7 +153,6 @@ def stats_rebuild_stays() -> None:
 @with_appcontext
 def backup(output: str | None) -> None:
     """Database and uploads into one .tar.gz bundle with a manifest and checksums."""
-    from zhongchuang.ops.backup import BackupError, create_backup
 
     try:
         bundle = create_backup(output)
@@ -173,13 +174,6 @@ def restore(bundle: str, yes: bool, check: bool) -> None:
     """Replace the database and the uploads directory with a bundle's contents.
 
     Stop the app servers and workers first. The bundle's revision must be this release's."""
-    from zhongchuang.audit import chain as audit
-    from zhongchuang.ops.backup import (
-        BackupError,
-        check_compatible,
-        open_bundle,
-        restore_bundle,
-    )
 
     try:
         with open_bundle(bundle) as b:

@@ -12,7 +12,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from zhongchuang.accounts import operations as accounts
+from zhongchuang.cases import attachments
 from zhongchuang.cases import engine as cases
+from zhongchuang.cases.eligibility import program_spec
 from zhongchuang.cases.engine import ActionInput
 from zhongchuang.catalogue import batches
 from zhongchuang.extensions import db
@@ -20,6 +22,7 @@ from zhongchuang.models import Application, Policy, Program, User
 from zhongchuang.notices import operations as notices
 from zhongchuang.policy.identity import make_credit_code, make_id_number
 from zhongchuang.policy.status import event_record, in_force_period, is_in_force
+from zhongchuang.review.experts import assign_experts
 from zhongchuang.runtime import clock
 from zhongchuang.workflow.calendar import subtract_working_days
 
@@ -74,8 +77,6 @@ def is_empty() -> bool:
 
 
 def _attach(case: Application, user: User) -> None:
-    from zhongchuang.cases import attachments
-    from zhongchuang.cases.eligibility import program_spec
 
     for spec in program_spec(case.program).attachments:
         if spec.required:
@@ -232,7 +233,6 @@ class _Seeder:
         _attach(case, op)
         self.submit(op, case)
         self.through_county(case, "nanhu")
-        from zhongchuang.review.experts import assign_experts
 
         city = self.users["city"]
         experts = [self.users[f"expert{i}"] for i in (1, 2, 3)]
@@ -388,7 +388,6 @@ class _Seeder:
         _attach(case, op)
         self.submit(op, case)
         self.through_county(case, "nanhu")
-        from zhongchuang.review.experts import assign_experts
 
         experts = [self.users[f"expert{i}"] for i in (1, 2, 3)]
         assign_experts(self.users["city"], case.id, [e.id for e in experts])

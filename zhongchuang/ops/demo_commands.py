@@ -5,13 +5,13 @@ from __future__ import annotations
 import click
 
 from zhongchuang.cli import demo_cli
+from zhongchuang.ops import demo
 
 
 @demo_cli.command("seed")
 @click.option("--if-empty", is_flag=True, help="Do nothing when accounts already exist.")
 def demo_seed(if_empty: bool) -> None:
     """Demo accounts (one per role), open batches and cases in every state."""
-    from zhongchuang.ops import demo
 
     if not demo.is_empty():
         if if_empty:

@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, jsonify
+from redis import Redis
 
 from zhongchuang.extensions import csrf, db, limiter
 from zhongchuang.ops import backup
@@ -73,7 +74,6 @@ def _check_redis() -> dict[str, Any]:
     url = current_app.config.get("REDIS_URL")
     if not url:
         return {"ok": None, "detail": "not configured"}
-    from redis import Redis
 
     client = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
     try:

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Flask, has_app_context
 
+from zhongchuang import create_app
 from zhongchuang.ops import jobs
 
 
@@ -27,6 +28,5 @@ def run_in_app(dotted: str, *args: Any) -> Any:
 @functools.cache
 def worker_app() -> Flask:
     """The app of a worker started without one (a bare ``rq worker``)."""
-    from zhongchuang import create_app
 
     return create_app()

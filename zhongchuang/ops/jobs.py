@@ -16,6 +16,12 @@ import logging
 from typing import Any
 
 from flask import current_app, has_app_context
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue, Retry, Worker
+from rq.registry import FailedJobRegistry, StartedJobRegistry
+
+from zhongchuang.extensions import db
 
 log = logging.getLogger("zhongchuang.jobs")
 
@@ -42,8 +48,6 @@ def enqueue(dotted: str, *args: Any) -> str | None:
     if current_app.config.get("JOBS_INLINE", True) or not current_app.config.get("REDIS_URL"):
         run_job(dotted, *args)
         return None
-    from redis.exceptions import RedisError
-    from rq import Retry
 
     try:
         job = queue().enqueue(
@@ -63,7 +67,6 @@ def enqueue(dotted: str, *args: Any) -> str | None:
 
 
 def redis_connection():  # noqa: ANN201 - redis.Redis, imported lazily
-    from redis import Redis
 
     return Redis.from_url(
         current_app.config["REDIS_URL"], socket_connect_timeout=3, health_check_interval=30
@@ -71,7 +74,6 @@ def redis_connection():  # noqa: ANN201 - redis.Redis, imported lazily
 
 
 def queue():  # noqa: ANN201 - rq.Queue, imported lazily
-    from rq import Queue
 
     return Queue(current_app.config.get("JOBS_QUEUE", "zhongchuang"), connection=redis_connection())
 
@@ -84,7 +86,6 @@ def work(*, burst: bool = False) -> bool:
     The worker also runs RQ's scheduler (one at a time across workers, by a lock in Redis),
     which puts failed jobs back on the queue when their retry is due.
     """
-    from rq import Worker
 
     q = queue()
     worker = Worker([q], connection=q.connection)
@@ -92,8 +93,6 @@ def work(*, burst: bool = False) -> bool:
 
 
 def queue_status() -> dict[str, Any]:
-    from rq import Worker
-    from rq.registry import FailedJobRegistry, StartedJobRegistry
 
     q = queue()
     return {
@@ -122,7 +121,6 @@ def run_in_app(dotted: str, *args: Any) -> Any:
             f"job {dotted} needs an app context: run the worker with `flask jobs worker`, "
             f"or queue through {RUNNER}"
         )
-    from zhongchuang.extensions import db
 
     db.engine.dispose(close=False)
     try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
 from zhongchuang.accounts.views import apply_field_errors
+from zhongchuang.cases.eligibility import self_check
 from zhongchuang.catalogue import queries as catalogue_queries
 from zhongchuang.errors import DomainError, ValidationFailed
 from zhongchuang.extensions import limiter
@@ -14,6 +15,7 @@ from zhongchuang.notices import operations as notices
 from zhongchuang.public.forms import ObjectionForm, self_check_form
 from zhongchuang.runtime import today
 from zhongchuang.web.i18n import gettext as _
+from zhongchuang.workflow.machine import to_svg
 
 bp = Blueprint("public", __name__, template_folder="templates")
 
@@ -35,8 +37,6 @@ def program(code: str):  # noqa: ANN201
     result = None
     status = 200
     if request.method == "POST" and form.validate_on_submit():
-        from zhongchuang.cases.eligibility import self_check
-
         try:
             result = self_check(view.program, form.values(), today())
         except ValidationFailed as exc:
@@ -49,7 +49,6 @@ def program(code: str):  # noqa: ANN201
 
 @bp.route("/programs/<code>/workflow.svg")
 def program_workflow_svg(code: str) -> Response:
-    from zhongchuang.workflow.machine import to_svg
 
     view = catalogue_queries.program_view(code)
     if view is None:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased, selectinload
 
 from zhongchuang.cases import engine as cases
+from zhongchuang.cases.eligibility import min_expert_scores
 from zhongchuang.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from zhongchuang.extensions import db
 from zhongchuang.models import (
@@ -401,7 +402,6 @@ def _expert_part(
     expert_only: bool,
     params: ParameterTable | None = None,
 ) -> None:
-    from zhongchuang.cases.eligibility import min_expert_scores
 
     panel.expert_review = True
     rows = experts.assignments(case.id)

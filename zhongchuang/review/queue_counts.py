@@ -6,6 +6,8 @@ from typing import Any
 
 from flask import g
 
+from zhongchuang.review.queues import waiting_count
+
 
 def remember_queue_count(user: Any, count: int | None) -> None:
     """The queue page counted the user's waiting cases along with its own total: the
@@ -18,8 +20,4 @@ def queue_count(user: Any) -> int | None:
     known = g.get("queue_count")
     if known is not None and known[0] == getattr(user, "id", None):
         return int(known[1])
-    try:
-        from zhongchuang.review.queues import waiting_count
-    except ModuleNotFoundError:
-        return None
     return waiting_count(user)

@@ -27,6 +27,7 @@ from flask import current_app
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter, BooleanClauseList
 
+from zhongchuang.cases.engine import actor_for
 from zhongchuang.cases.visibility import case_search, visibility_filter
 from zhongchuang.errors import ValidationFailed
 from zhongchuang.extensions import db
@@ -603,7 +604,6 @@ def _counts(stmt: sa.Select[Any]) -> dict[int, int]:
 
 
 def _actor(user: User) -> Actor:
-    from zhongchuang.cases.engine import actor_for
 
     return actor_for(user)
 

@@ -31,6 +31,8 @@ from markupsafe import Markup
 
 from zhongchuang.accounts.views import apply_field_errors, safe_next
 from zhongchuang.cases import engine as cases
+from zhongchuang.cases.queries import EVENT_TITLES
+from zhongchuang.cases.queries import ROLE_LABELS as CASE_ROLE_LABELS
 from zhongchuang.errors import NotFound, ValidationFailed
 from zhongchuang.extensions import login_manager
 from zhongchuang.policy.identity import JIAXING_CITY, JIAXING_DISTRICTS, district_name
@@ -104,13 +106,11 @@ def _event_label(event: Any) -> str:
     """An audit event's step in words: the action's label, else the event kind's title."""
     if event.action:
         return action_label(event.action, _lang())
-    from zhongchuang.cases.queries import EVENT_TITLES
 
     return EVENT_TITLES.get(event.kind, event.kind)
 
 
 def _role_label(role: str | None) -> str:
-    from zhongchuang.cases.queries import ROLE_LABELS as CASE_ROLE_LABELS
 
     return CASE_ROLE_LABELS.get(role or "", role or "")
 

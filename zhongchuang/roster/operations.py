@@ -39,6 +39,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import sqlalchemy as sa
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 
 from zhongchuang.audit import chain as audit
 from zhongchuang.cases.attachments import (
@@ -46,6 +52,7 @@ from zhongchuang.cases.attachments import (
     receive_upload,
     sanitise_filename,
 )
+from zhongchuang.cases.eligibility import parameter_table, program_spec, roster_summary
 from zhongchuang.cases.visibility import get_visible, is_own
 from zhongchuang.errors import (
     Conflict,
@@ -158,7 +165,6 @@ class RosterResult:
 
 
 def is_roster_case(case: Application) -> bool:
-    from zhongchuang.cases.eligibility import program_spec
 
     return bool(program_spec(case.program).roster)
 
@@ -299,7 +305,6 @@ def _xlsx_guard(rows: Iterator[tuple[int, Cells]]) -> Iterator[tuple[int, Cells]
 
 @contextlib.contextmanager
 def _xlsx_sheets(path: Path) -> Iterator[Iterator[Iterator[tuple[int, Cells]]]]:
-    from openpyxl import load_workbook
 
     with warnings.catch_warnings():
         # Excel extensions openpyxl does not know (slicers, x14 validations) only warn.
@@ -631,7 +636,6 @@ def import_roster(user: User, case_id: int, filename: str | None, stream: Binary
     share). Raises 415 for a file that is not CSV/XLSX, 413 when too large, 422 for an
     empty file or a header without a required column; nothing changes then.
     """
-    from zhongchuang.cases.eligibility import parameter_table, program_spec
 
     # Phase 0: who, which case, which period and parameters. Then release the database
     # (a unit of its own that writes nothing) while the file is read and checked.
@@ -793,7 +797,6 @@ def get_roster_case(user: User, case_id: int) -> Application:
 
 
 def summary(case: Application) -> RosterSummary:
-    from zhongchuang.cases.eligibility import roster_summary
 
     return roster_summary(case)
 
@@ -872,7 +875,6 @@ def people(case: Application, offset: int = 0, limit: int | None = None) -> list
 
 def _others_subquery(case: Application) -> sa.Subquery:
     """(h, m, a): person-months held by other cases that hold or paid money."""
-    from zhongchuang.cases.eligibility import program_spec
 
     key = program_spec(case.program).benefit.key
     # Only the people of this roster: the databases then probe the indexes per person
@@ -916,7 +918,6 @@ def collisions(case: Application, limit: int = MAX_WARNINGS) -> list[Collision]:
 
     One indexed query finds what other cases hold for the people of this roster (usually
     nothing, so a large roster costs one query); the rest is worked out per person."""
-    from zhongchuang.cases.eligibility import parameter_table
 
     others = _others_subquery(case)
     held: dict[str, dict[str, set[str]]] = {}  # person → month → other case numbers
@@ -1022,7 +1023,6 @@ class _TemplateValidation:
 def template_xlsx() -> bytes:
     """The blank roster template: Chinese headers with comments, formats, validations, and
     a second sheet of instructions with an example row."""
-    from openpyxl import Workbook
 
     wb = Workbook()
     ws = wb.active
@@ -1039,7 +1039,6 @@ def template_xlsx() -> bytes:
 
 def _template_column(name: str) -> str:
     """The column letter of a roster field in the template."""
-    from openpyxl.utils import get_column_letter
 
     return get_column_letter(list(ROSTER_FIELDS).index(name) + 1)
 
@@ -1058,8 +1057,6 @@ def _template_number_format(name: str) -> str | None:
 def _template_header(ws: Worksheet) -> None:
     """Row 1 of the template: the Chinese headers, each with its format and example as a
     comment; the columns' widths and cell formats."""
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Alignment, Font, PatternFill
 
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="FDECEA")
@@ -1127,7 +1124,6 @@ def _template_validations() -> list[_TemplateValidation]:
 
 def _add_template_validation(ws: Worksheet, rule: _TemplateValidation) -> None:
     """Add one validation to the sheet, over its columns' data rows, with its prompt."""
-    from openpyxl.worksheet.datavalidation import DataValidation
 
     dv = DataValidation(type=rule.kind, allow_blank=True, showErrorMessage=True, **rule.options)
     dv.errorTitle = "填写有误"
@@ -1142,7 +1138,6 @@ def _add_template_validation(ws: Worksheet, rule: _TemplateValidation) -> None:
 
 def _template_instructions(info: Worksheet) -> None:
     """The 填写说明 sheet: the rules, then each column's requirements and example."""
-    from openpyxl.styles import Font
 
     info.append(["招用大学生社保补贴花名册填写说明"])
     info["A1"].font = Font(bold=True, size=14)
@@ -1165,9 +1160,6 @@ def _template_instructions(info: Worksheet) -> None:
 
 def rejected_xlsx(user: User, case_id: int) -> tuple[str, bytes]:
     """The refused rows with their reasons (identity numbers masked): file name, bytes."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
 
     case = get_roster_case(user, case_id)
     wb = Workbook(write_only=True)

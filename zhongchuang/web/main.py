@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user
 
 from zhongchuang.catalogue import queries as catalogue_queries
@@ -26,6 +26,5 @@ def home():  # noqa: ANN201
 
 
 def _has(endpoint: str) -> bool:
-    from flask import current_app
 
     return endpoint in current_app.view_functions

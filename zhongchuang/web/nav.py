@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
+from flask import current_app, url_for
 
+from zhongchuang.review.queue_counts import queue_count
 from zhongchuang.web.i18n import gettext as _
 
 
@@ -23,8 +24,6 @@ def navigation(user: Any) -> list[dict[str, Any]]:
         items.append({"label": _("我的申报"), "href": url_for("applicant.cases")})
     staff = roles & {"county_reviewer", "city_reviewer", "expert", "finance"}
     if staff and "reviewer.queue" in endpoints:
-        from zhongchuang.review.queue_counts import queue_count
-
         count = queue_count(user)
         items.append({"label": _("待办事项"), "href": url_for("reviewer.queue"), "badge": count})
     if staff and "reviewer.stats" in endpoints:
@@ -37,6 +36,5 @@ def navigation(user: Any) -> list[dict[str, Any]]:
 
 
 def _endpoints() -> set[str]:
-    from flask import current_app
 
     return set(current_app.view_functions)
