@@ -57,10 +57,17 @@ def parameter_table(program: Program) -> ParameterTable:
             sa.or_(Parameter.program_id.is_(None), Parameter.program_id == program.id),
         )
     ).scalars()
-    return ParameterTable(_record(r) for r in rows)
+    return ParameterTable(parameter_record(r) for r in rows)
 
 
-def _record(row: Parameter) -> ParameterRecord:
+def policy_parameter_table() -> ParameterTable:
+    """The policy-wide parameters (those of no one program), over time."""
+    rows = db.session.execute(sa.select(Parameter).where(Parameter.program_id.is_(None)))
+    return ParameterTable(parameter_record(r) for r in rows.scalars())
+
+
+def parameter_record(row: Parameter) -> ParameterRecord:
+    """A stored parameter row as the policy's record (which dates it holds on is its say)."""
     value: Decimal | int = Decimal(row.value)
     if value == value.to_integral_value() and row.unit not in ("yuan", "sqm"):
         value = int(value)

@@ -34,6 +34,7 @@ from zhongchuang.policy.catalogue import (
     ParameterSpec,
     catalogue_from_text,
 )
+from zhongchuang.policy.parameters import holds_on
 from zhongchuang.runtime import now, today
 from zhongchuang.uow import operation
 
@@ -262,10 +263,7 @@ def _upsert_parameter(
         )
         return None
     t = scope.today
-    current = next(
-        (r for r in same_name if r.valid_from <= t and (r.valid_to is None or r.valid_to >= t)),
-        None,
-    )
+    current = next((r for r in same_name if holds_on(r.valid_from, r.valid_to, t)), None)
     if current is not None and _same(spec.value, current.value) and exact is not None:
         return None  # already versioned by an earlier load of this file
     if exact is None and current is None:

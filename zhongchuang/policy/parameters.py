@@ -17,6 +17,12 @@ from typing import Any
 ParameterValue = Decimal | int
 
 
+def holds_on(valid_from: date, valid_to: date | None, on: date) -> bool:
+    """Whether a value valid from ``valid_from`` to ``valid_to`` (inclusive; ``None``: open)
+    is the one in force on ``on`` — the one rule for every parameter's dates."""
+    return valid_from <= on and (valid_to is None or on <= valid_to)
+
+
 @dataclass(frozen=True)
 class ParameterRecord:
     """One value of a parameter over one validity period."""
@@ -31,7 +37,7 @@ class ParameterRecord:
     source: str | None = None
 
     def holds_on(self, on: date) -> bool:
-        return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
+        return holds_on(self.valid_from, self.valid_to, on)
 
     def as_json(self) -> dict[str, Any]:
         """JSON-ready: Decimal as a string, dates as ``YYYY-MM-DD``."""

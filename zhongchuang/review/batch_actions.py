@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Final
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, selectinload
 
+from zhongchuang.cases import eligibility
 from zhongchuang.cases import engine as cases
 from zhongchuang.cases.eligibility import min_expert_scores
 from zhongchuang.errors import DomainError, Forbidden, NotFound, ValidationFailed
@@ -25,12 +26,12 @@ from zhongchuang.models import (
     Notice,
     NoticeItem,
     Objection,
-    Parameter,
     RosterRow,
     User,
     UserRole,
 )
 from zhongchuang.notices import operations as notices
+from zhongchuang.policy.parameters import ParameterError
 from zhongchuang.review import experts
 from zhongchuang.runtime import today
 from zhongchuang.uow import operation
@@ -131,21 +132,10 @@ class NoticePreview:
 
 def default_notice_days(on: date | None = None) -> int:
     """The catalogue's ``notice_working_days`` in force on the day, else the default."""
-    on = on or today()
-    value = db.session.execute(
-        sa.select(Parameter.value)
-        .where(
-            Parameter.name == "notice_working_days",
-            Parameter.program_id.is_(None),
-            Parameter.valid_from <= on,
-            sa.or_(Parameter.valid_to.is_(None), Parameter.valid_to >= on),
-        )
-        .order_by(Parameter.valid_from.desc())
-        .limit(1)
-    ).scalar_one_or_none()
     try:
-        return int(Decimal(value)) if value is not None else wcal.NOTICE_DAYS_DEFAULT
-    except ArithmeticError:
+        value = eligibility.policy_parameter_table().value("notice_working_days", on or today())
+        return int(value)
+    except (ParameterError, KeyError, ArithmeticError, TypeError, ValueError):
         return wcal.NOTICE_DAYS_DEFAULT
 
 

@@ -1,4 +1,5 @@
-"""Template filters: money, dates and times on screen (Asia/Shanghai)."""
+"""Template filters: money, dates and times on screen (Asia/Shanghai), a state's name in
+the reader's language."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import Flask
+from flask_babel import get_locale
 
 from zhongchuang.clock import SHANGHAI
+from zhongchuang.workflow.machine import state_label
 
 
 def money(value: Decimal | str | None) -> str:
@@ -46,7 +49,13 @@ def parameter_value(par: object) -> str:
     return f"{text} {label}".strip()
 
 
+def state_name(state: str) -> str:
+    """The workflow's own name of a state, in the page's language."""
+    return state_label(state, "en" if str(get_locale()) == "en" else "zh")
+
+
 def register(app: Flask) -> None:
+    app.jinja_env.filters["state_name"] = state_name
     app.jinja_env.filters["parameter_value"] = parameter_value
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["local_dt"] = local_dt
