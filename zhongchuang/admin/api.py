@@ -312,15 +312,17 @@ def update_user(body: dict, user_id: int) -> dict:
 class AuditListArgs(PageArgs):
     case = fields.String(
         load_default=None,
-        validate=validate.Length(max=40),
+        validate=validate.Length(max=40, error="案件至多 40 字。/ At most 40 characters."),
         metadata={"description": "申报编号或案件 id / case number or id"},
     )
     actor = fields.String(
-        load_default=None, validate=validate.Length(max=64), metadata={"description": "用户名"}
+        load_default=None,
+        validate=validate.Length(max=64, error="用户名至多 64 字。/ At most 64 characters."),
+        metadata={"description": "用户名"},
     )
     kind = fields.String(
         load_default=None,
-        validate=validate.Length(max=40),
+        validate=validate.Length(max=40, error="类别至多 40 字。/ At most 40 characters."),
         metadata={"description": "类别（如 case.action）或其大类（如 admin）/ kind or family"},
     )
     date_from = fields.Date(load_default=None, metadata={"description": "起始日（含）"})

@@ -344,7 +344,8 @@ def act(
                 "同一人员（或企业）的同一期间补助已被另一申报占用，不能重复享受。"
             ) from exc
         raise
-    if "applicant" in get_action(case.workflow_id, action).notify:  # type: ignore[union-attr]
+    spec = get_action(case.workflow_id, action)
+    if spec is not None and "applicant" in spec.notify:
         notify.after_action(case, action)
     return case
 

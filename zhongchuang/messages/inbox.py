@@ -7,6 +7,7 @@ action; here they are listed, counted and marked read (each user only their own)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -56,7 +57,7 @@ def mark_all_read(user: User) -> int:
         .where(Notification.user_id == user.id, Notification.read_at.is_(None))
         .values(read_at=now())
     )
-    return int(getattr(done, "rowcount", 0) or 0)
+    return int(cast("sa.CursorResult[Any]", done).rowcount or 0)
 
 
 @dataclass(frozen=True)

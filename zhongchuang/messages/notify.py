@@ -81,10 +81,8 @@ def _applicant_users(case: Application) -> list[User]:
 
 
 @operation
-def queue_mail(to: str, subject: str, body: str, *, commit: bool = True) -> OutboxMail:
-    """A mail in the outbox, sent once the unit it is written in commits. (``commit`` is
-    no longer read: the unit of work commits.)"""
-    del commit
+def queue_mail(to: str, subject: str, body: str) -> OutboxMail:
+    """A mail in the outbox, sent once the unit it is written in commits."""
     mail = OutboxMail(
         to_address=to, subject=subject, body=body, status="pending", attempts=0, created_at=now()
     )

@@ -135,7 +135,7 @@ def default_notice_days(on: date | None = None) -> int:
     try:
         value = eligibility.policy_parameter_table().value("notice_working_days", on or today())
         return int(value)
-    except (ParameterError, KeyError, ArithmeticError, TypeError, ValueError):
+    except ParameterError:  # none in force that day
         return wcal.NOTICE_DAYS_DEFAULT
 
 
