@@ -218,7 +218,7 @@ def test_time_limits_are_unconfirmed_working_day_parameters(catalogue: Catalogue
 @pytest.mark.parametrize(
     ("code", "kinds", "expert", "benefit"),
     [
-        ("makerspace_recognition", "organization", True, ("business", "once")),
+        ("makerspace_recognition", "organization", True, ("space", "once")),
         ("famous_space_introduction", "organization", True, ("business", "once")),
         ("graduate_social_insurance", "organization", False, ("person", "month")),
         ("graduate_startup_grant", "person", False, ("person", "once")),

@@ -21,6 +21,9 @@ from zhongchuang.workflow.guards import (
     raise_for,
 )
 
+#: 专家评审指标 of the cases below: (code, max), maxima summing to 100.
+CRITERIA = (("premises", 40), ("services", 60))
+
 # --------------------------------------------------------------------------- the table
 # Written out from DESIGN.md, independently of the module's own data.
 
@@ -40,8 +43,10 @@ ROLE_OF = {
     "uphold_objection": "city_reviewer",
     "dismiss_objection": "city_reviewer",
     "disburse": "finance",
+    "decline": "county_reviewer",
+    "lapse": "system",
 }
-SYSTEM_ACTIONS = {"conclude_notice"}
+SYSTEM_ACTIONS = {"conclude_notice", "lapse"}
 
 _COMMON_SOURCES = {
     "submit": {"draft", "returned"},
@@ -55,7 +60,11 @@ _COMMON_SOURCES = {
     "uphold_objection": {"in_notice"},
     "dismiss_objection": {"in_notice"},
     "disburse": {"approved"},
+    "lapse": {"returned"},
+    "decline": set(),
 }
+#: Release 2: 不予受理 from submitted; a recognition ends at approved (no disbursement).
+_RELEASE_2 = {"decline": {"submitted"}}
 SOURCES = {
     "standard-v1": {
         **_COMMON_SOURCES,
@@ -71,6 +80,31 @@ SOURCES = {
         "city_approve": {"expert_reviewed"},
         "city_reject": {"county_approved", "expert_reviewed"},
     },
+    "standard-v2": {
+        **_COMMON_SOURCES,
+        **_RELEASE_2,
+        "expert_score": set(),
+        "expert_conclude": set(),
+        "city_approve": {"county_approved"},
+        "city_reject": {"county_approved"},
+    },
+    "expert-v2": {
+        **_COMMON_SOURCES,
+        **_RELEASE_2,
+        "expert_score": {"county_approved"},
+        "expert_conclude": {"county_approved"},
+        "city_approve": {"expert_reviewed"},
+        "city_reject": {"county_approved", "expert_reviewed"},
+    },
+    "recognition-v1": {
+        **_COMMON_SOURCES,
+        **_RELEASE_2,
+        "expert_score": {"county_approved"},
+        "expert_conclude": {"county_approved"},
+        "city_approve": {"expert_reviewed"},
+        "city_reject": {"county_approved", "expert_reviewed"},
+        "disburse": set(),
+    },
 }
 ALL_STATES = [
     "draft",
@@ -85,6 +119,7 @@ ALL_STATES = [
     "disbursed",
     "rejected",
     "withdrawn",
+    "declined",
 ]
 ALL_ROLES = [
     "applicant",
@@ -122,7 +157,7 @@ def actor_for(role: str, **changes: object) -> Actor:
     return dataclasses.replace(actor, **changes)
 
 
-def facts(workflow_id: str = "standard-v1", state: str = "draft", **changes: object) -> CaseFacts:
+def facts(workflow_id: str = "standard-v2", state: str = "draft", **changes: object) -> CaseFacts:
     """A case on which every guard passes for whichever action fits its state."""
     base = CaseFacts(
         id=7,
@@ -149,6 +184,7 @@ def facts(workflow_id: str = "standard-v1", state: str = "draft", **changes: obj
         expert_scores=3,
         min_expert_scores=3,
         assigned_expert_ids=frozenset({EXPERT_ID}),
+        expert_criteria=CRITERIA,
     )
     return dataclasses.replace(base, **changes)
 
@@ -162,8 +198,10 @@ def request(action: str, case: CaseFacts, **changes: object) -> ActionRequest:
         reason="材料不符合要求",
         articles=["四(一)"],
         amount=Decimal("5000.00"),
-        score=80,
+        scores={"premises": 20, "services": 60},
+        expert_opinion="场地条件较好，服务有待加强。",
         payment_reference="JX-2021-0001",
+        items=({"target": "loan_contract", "message": "借款合同缺少银行盖章页"},),
     )
     return dataclasses.replace(base, **changes)
 
@@ -202,6 +240,8 @@ def test_every_action_role_and_state(
         workflow_id,
         state,
         open_objections=1 if action in ("uphold_objection", "dismiss_objection") else 0,
+        # The review concludes once the assigned expert has scored (they score only once).
+        scored_expert_ids=frozenset({EXPERT_ID}) if action == "expert_conclude" else frozenset(),
     )
     actor = actor_for(role)
     decision = check(action, actor, case, request(action, case))
@@ -210,8 +250,8 @@ def test_every_action_role_and_state(
     assert can_act(actor, case, action, today=TODAY) is (expected_code is None)
 
 
-def test_the_table_covers_every_action_of_both_workflows() -> None:
-    assert len(TABLE) == 2 * 15 * len(ALL_ROLES) * len(ALL_STATES)
+def test_the_table_covers_every_action_of_every_workflow() -> None:
+    assert len(TABLE) == 5 * 17 * len(ALL_ROLES) * len(ALL_STATES)
     assert {a for _, a, _, _, c in TABLE if c is None} == set(ROLE_OF)
 
 
@@ -341,8 +381,8 @@ def test_all_failing_submit_guards_are_reported_and_the_first_decides() -> None:
     assert [f.code for f in decision.failures] == [
         "batch_closed",
         "policy_not_in_force",
-        "guard_failed",
         "duplicate_benefit",
+        "guard_failed",
     ]
 
 
@@ -351,6 +391,7 @@ def test_all_failing_submit_guards_are_reported_and_the_first_decides() -> None:
 
 REASONED = [
     ("return", "submitted", "county_reviewer", 0),
+    ("decline", "submitted", "county_reviewer", 0),
     ("county_reject", "accepted", "county_reviewer", 0),
     ("city_reject", "county_approved", "city_reviewer", 0),
     ("uphold_objection", "in_notice", "city_reviewer", 1),
@@ -518,17 +559,30 @@ def test_expert_must_be_assigned_and_score_once() -> None:
 
 
 @pytest.mark.parametrize(
-    ("score", "allowed"),
-    [(-1, False), (0, True), (100, True), (101, False), (Decimal("99.5"), True), (None, False)],
+    ("points", "allowed"),
+    [(-1, False), (0, True), (40, True), (41, False), (True, False), (Decimal("9"), False)],
 )
-def test_score_is_between_0_and_100(score: int | Decimal | None, allowed: bool) -> None:
+def test_each_criterion_is_scored_in_whole_points_up_to_its_maximum(
+    points: object, allowed: bool
+) -> None:
     case = facts("expert-v1", "county_approved")
-    assert _decide("expert_score", actor_for("expert"), case, score=score).allowed is allowed
+    scores = {"premises": points, "services": 50}
+    decision = _decide("expert_score", actor_for("expert"), case, scores=scores)
+    assert decision.allowed is allowed
+    if not allowed:
+        assert [f.guard for f in decision.failures] == ["scores.premises"]
+        assert "0 至 40" in decision.message_zh
 
 
 def test_expert_conclusion_needs_the_minimum_number_of_scores() -> None:
     city = actor_for("city_reviewer")
-    short = facts("expert-v1", "county_approved", expert_scores=2, min_expert_scores=3)
+    short = facts(
+        "expert-v1",
+        "county_approved",
+        expert_scores=2,
+        min_expert_scores=3,
+        scored_expert_ids=frozenset({EXPERT_ID}),
+    )
     assert [f.guard for f in _decide("expert_conclude", city, short).failures] == [
         "min_expert_scores"
     ]
@@ -594,7 +648,8 @@ def test_disbursement_needs_a_payment_reference(reference: str | None) -> None:
 
 def test_allowed_actions_for_a_county_reviewer() -> None:
     reviewer = actor_for("county_reviewer")
-    assert allowed_actions(reviewer, facts(state="submitted")) == ["accept", "return"]
+    assert allowed_actions(reviewer, facts(state="submitted")) == ["accept", "decline", "return"]
+    assert allowed_actions(reviewer, facts("standard-v1", "submitted")) == ["accept", "return"]
     assert allowed_actions(reviewer, facts(state="accepted")) == [
         "return",
         "county_approve",

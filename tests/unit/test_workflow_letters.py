@@ -104,6 +104,7 @@ def test_letters_come_from_decisions() -> None:
         "county_reject": "rejection",
         "city_reject": "rejection",
         "uphold_objection": "rejection",
+        "decline": "decline",
     }
 
 

@@ -40,6 +40,7 @@ LABELS_ZH = {
     "disbursed": "已拨付",
     "rejected": "不予支持",
     "withdrawn": "已撤回",
+    "declined": "不予受理",
 }
 
 PATHS = {
@@ -79,7 +80,7 @@ def test_states_have_chinese_and_english_labels() -> None:
 def test_actions_are_declared_as_data() -> None:
     assert isinstance(TRANSITIONS, list)
     assert all(isinstance(t, dict) for t in TRANSITIONS)
-    assert len(set(ACTIONS)) == len(ACTIONS) == 15
+    assert len(set(ACTIONS)) == len(ACTIONS) == 17
     for raw in TRANSITIONS:
         assert {"action", "sources", "dest", "roles", "label"} <= raw.keys()
         assert action_label(raw["action"]) == raw["label"][0]
@@ -87,16 +88,44 @@ def test_actions_are_declared_as_data() -> None:
 
 
 def test_two_versioned_workflows() -> None:
-    assert set(WORKFLOWS) == {"standard-v1", "expert-v1"}
-    assert current_workflow_for(expert_review=False) == "standard-v1"
-    assert current_workflow_for(expert_review=True) == "expert-v1"
     standard, expert = get_workflow("standard-v1"), get_workflow("expert-v1")
     assert "expert_reviewed" not in standard.states
     assert {"expert_score", "expert_conclude"}.isdisjoint(standard.actions)
-    assert set(expert.states) == set(STATES)
-    assert set(expert.actions) == set(ACTIONS)
+    # The first release's definitions never change: no 不予受理 in them.
+    assert set(expert.states) == set(STATES) - {"declined"}
+    assert set(expert.actions) == set(ACTIONS) - {"decline"}
     with pytest.raises(KeyError):
         get_workflow("standard-v0")
+
+
+def test_release_two_workflows_and_what_new_cases_start_with() -> None:
+    assert set(WORKFLOWS) == {
+        "standard-v1",
+        "expert-v1",
+        "standard-v2",
+        "expert-v2",
+        "recognition-v1",
+    }
+    assert current_workflow_for(expert_review=False) == "standard-v2"
+    assert current_workflow_for(expert_review=True) == "expert-v2"
+    assert current_workflow_for(True, "recognition") == "recognition-v1"
+    expert = get_workflow("expert-v2")
+    assert set(expert.states) == set(STATES)
+    assert set(expert.actions) == set(ACTIONS)
+    assert expert.final_states == {"disbursed", "rejected", "withdrawn", "declined"}
+
+
+def test_a_recognition_ends_approved_and_never_pays() -> None:
+    wf = get_workflow("recognition-v1")
+    assert wf.outcome == "recognition"
+    assert "disbursed" not in wf.states
+    assert "disburse" not in wf.actions
+    assert "approved" in wf.final_states
+    assert waiting_role("approved", "recognition-v1") is None
+    assert waiting_role("approved", "expert-v2") == "finance"
+    assert state_label("approved", workflow_id="recognition-v1") == "已认定"
+    assert state_label("approved", "en", "recognition-v1") == "Recognised"
+    assert "已拨付" not in to_svg("recognition-v1")
 
 
 def test_each_workflow_is_a_transitions_machine_without_auto_transitions() -> None:
@@ -202,8 +231,8 @@ def test_waiting_role() -> None:
 
 
 def test_dot_has_every_state_and_edge_with_chinese_labels() -> None:
-    dot = to_dot("expert-v1")
-    assert dot.startswith('digraph "expert-v1" {')
+    dot = to_dot("expert-v2")
+    assert dot.startswith('digraph "expert-v2" {')
     for state, zh in LABELS_ZH.items():
         assert f'"{state}" [label="{zh}\\n{state}"' in dot
     assert '"county_approved" -> "expert_reviewed" [label="完成专家评审"]' in dot

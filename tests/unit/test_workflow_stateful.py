@@ -74,6 +74,7 @@ def _initial_cases() -> list[Case]:
         "budget": BUDGET,
         "min_expert_scores": 2,
         "assigned_expert_ids": frozenset({20, 21, 22}),
+        "expert_criteria": (("quality", 100),),
     }
     return [
         Case(
@@ -198,8 +199,10 @@ class WorkflowModel(RuleBasedStateMachine):
                 reason="材料不全",
                 articles=["四(一)"],
                 amount=data.draw(st.sampled_from(AMOUNTS[:3])),
-                score=80,
+                scores={"quality": 80},
+                expert_opinion="运营规范。",
                 payment_reference="PAY-1",
+                items=({"target": "year", "message": "请填写年度"},),
             )
         return ActionRequest(
             action=action,
@@ -208,8 +211,13 @@ class WorkflowModel(RuleBasedStateMachine):
             reason=data.draw(st.sampled_from(["材料不全", "", None, "  "])),
             articles=data.draw(st.sampled_from([[], ["四(一)"], ["三", "五(一)"], [" "]])),
             amount=data.draw(st.sampled_from([*AMOUNTS, Decimal("0"), Decimal("1.001"), None])),
-            score=data.draw(st.sampled_from([0, 100, 101, -1, None])),
+            score=data.draw(st.sampled_from([None, None, 80])),
+            scores=data.draw(
+                st.sampled_from([{"quality": 0}, {"quality": 100}, {"quality": 101}, {}, None])
+            ),
+            expert_opinion=data.draw(st.sampled_from(["运营规范。", " ", None])),
             payment_reference=data.draw(st.sampled_from(["PAY-1", "", None])),
+            items=data.draw(st.sampled_from([(), ({"target": "year", "message": "年度"},)])),
         )
 
     # ------------------------------------------------------------------ rules
@@ -241,7 +249,7 @@ class WorkflowModel(RuleBasedStateMachine):
             candidates = [
                 a
                 for a in ACTORS
-                if a.roles & roles or (a.is_system and action == "conclude_notice")
+                if a.roles & roles or (a.is_system and workflow.actions[action].system)
             ]
             actor = data.draw(st.sampled_from(candidates))
             careful = data.draw(st.sampled_from([True, True, True, False]))

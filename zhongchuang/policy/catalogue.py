@@ -15,7 +15,7 @@ import string
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Final, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
@@ -28,6 +28,7 @@ from zhongchuang.policy.fields import FIELD_TYPES, NUMERIC_TYPES, json_schema
 from zhongchuang.policy.parameters import ParameterRecord, ParameterTable, ParameterValue
 from zhongchuang.policy.rules import RULE_KINDS, ArgSpec, RuleKind
 from zhongchuang.policy.status import PolicyEvent
+from zhongchuang.workflow.machine import SCORE_MAX
 
 # ---------------------------------------------------------------------------------------
 # the error
@@ -69,8 +70,9 @@ WORKFLOW_WAITING_STATES: dict[str, tuple[str, ...]] = {
         "approved",
     ),
 }
-INTEGER_UNITS = frozenset({"months", "years", "count", "working_days", "days"})
-Unit = Literal["yuan", "sqm", "months", "years", "count", "working_days", "days"]
+INTEGER_UNITS = frozenset({"months", "years", "count", "working_days", "days", "flag"})
+#: ``flag``: a yes/no setting, 1 (yes) or 0 (no).
+Unit = Literal["yuan", "sqm", "months", "years", "count", "working_days", "days", "flag"]
 EventKind = Literal["issued", "in_force", "confirmed_valid", "amended", "repealed", "expired"]
 FieldType = Literal[
     "string",
@@ -164,10 +166,17 @@ class FieldSpec(_Model):
 
 
 class AttachmentSpec(_Model):
+    """申报材料: required by the catalogue (``required: true``, where a published rule names
+    it) or, where no text says, by a ``flag`` parameter named in ``required_param`` (1
+    required, 0 optional; dated and unconfirmed like every parameter). Which holds on a
+    date is ``policy.materials.materials_on``'s answer."""
+
     kind: Code
     label: Text
     label_en: str | None = None
-    required: bool
+    required: bool = False
+    #: A program (or policy-wide) parameter of unit ``flag`` that decides ``required``.
+    required_param: Code | None = None
     #: ``False`` when DOMAIN.md does not list it (asked for by us, not by a text)
     confirmed: bool = True
     help: str | None = None
@@ -246,10 +255,21 @@ class BenefitSpec(_Model):
     """What duplicate detection counts: which benefit, for whom, per what."""
 
     key: Code
-    subject: Literal["person", "business"]
+    #: Whose benefit it is: a person, a business (credit code), or a maker space (its
+    #: name and address: one operator may run several spaces, each recognised once).
+    subject: Literal["person", "business", "space"]
     per: Literal["month", "once", "year"]
     confirmed: bool
     note: str | None = None
+
+
+class ExpertCriterion(_Model):
+    """专家评审指标: one heading an expert scores, from 0 to ``max`` (whole points)."""
+
+    code: Code
+    label: Text
+    label_en: str | None = None
+    max: Annotated[int, Field(gt=0, strict=True)]
 
 
 class ProgramSpec(_Model):
@@ -263,7 +283,16 @@ class ProgramSpec(_Model):
     applicant_kinds: list[ApplicantKindSpec] = Field(min_length=1)
     expert_review: bool
     workflow: Literal["standard", "expert"]
+    #: 办理结果: ``payment`` (an amount approved, reserved, paid) or ``recognition``
+    #: (a recognised space; no amount, budget or finance step).
+    outcome: Literal["payment", "recognition"] = "payment"
     roster: bool = False
+    #: 专家评审指标 (programs with expert review): their maxima sum to the score's maximum.
+    expert_criteria: list[ExpertCriterion] = Field(default_factory=list)
+    #: ``False`` while no published text gives the criteria (shown so to admins).
+    expert_criteria_confirmed: bool = False
+    #: Where the criteria come from (or why they are provisional).
+    expert_criteria_source: str | None = None
     fields: list[FieldSpec] = Field(default_factory=list)
     attachments: list[AttachmentSpec] = Field(default_factory=list)
     rules: list[RuleSpec] = Field(min_length=1)
@@ -477,6 +506,8 @@ def _check_parameters(
             problems.add(f"{loc}.value", f"单位 {spec.unit} 的取值应为整数", "must be an integer")
         if spec.value < 0:
             problems.add(f"{loc}.value", "参数不得为负数", "must not be negative")
+        elif spec.unit == "flag" and spec.value not in (0, 1):
+            problems.add(f"{loc}.value", "flag 参数的取值只能是 0 或 1", "a flag is 0 or 1")
         for j, other in periods.get(spec.name, []):
             if _overlap(spec, other):
                 problems.add(
@@ -659,11 +690,13 @@ def _check_program(
     _check_program_sources(program, loc, catalogue, articles, problems)
     _check_program_applicants(program, loc, problems)
     _check_program_fields(program, loc, problems)
-    _check_program_attachments(program, loc, problems)
+    _check_program_expert_criteria(program, loc, problems)
+    _check_program_attachments(program, loc, catalogue, problems)
     param_names = _check_program_parameters(program, loc, catalogue, articles, problems)
     _check_program_rules(program, loc, articles, param_names, problems)
     _check_program_amount(program, loc, param_names, problems)
     _check_program_time_limits(program, loc, catalogue, param_names, problems)
+    _check_program_service_limits(program, loc, catalogue, problems)
 
 
 def _check_program_sources(
@@ -740,12 +773,73 @@ def _check_field_bounds(field: FieldSpec, floc: str, problems: _Problems) -> Non
         problems.add(f"{floc}.max", "上限小于下限", "max is below min")
 
 
-def _check_program_attachments(program: ProgramSpec, loc: str, problems: _Problems) -> None:
-    """Each attachment kind is listed once."""
+def _check_program_expert_criteria(program: ProgramSpec, loc: str, problems: _Problems) -> None:
+    """专家评审指标: an expert-reviewed program has criteria, each code once, their maxima
+    summing to the score's maximum; a program without expert review has none."""
+    criteria = program.expert_criteria
+    cloc = f"{loc}.expert_criteria"
+    if not program.expert_review:
+        if criteria:
+            problems.add(
+                cloc, "没有专家评审的事项不能设置评审指标", "criteria without expert review"
+            )
+        return
+    if not criteria:
+        problems.add(
+            cloc,
+            "有专家评审的事项须列出评审指标（代码、名称、满分）",
+            "a program with expert review needs its criteria (code, label, max)",
+        )
+        return
+    codes = [c.code for c in criteria]
+    for j, code in enumerate(codes):
+        if codes.index(code) != j:
+            problems.add(f"{cloc}[{j}].code", f"评审指标代码 {code} 重复", "duplicate criterion")
+    total = sum(c.max for c in criteria)
+    if total != SCORE_MAX:
+        problems.add(
+            cloc,
+            f"评审指标满分合计为 {total}，应为 {SCORE_MAX}",
+            f"the criteria's maxima sum to {total}, not {SCORE_MAX}",
+        )
+    if not program.expert_criteria_confirmed and not program.expert_criteria_source:
+        problems.add(
+            f"{loc}.expert_criteria_source",
+            "未经证实的评审指标须说明来源（expert_criteria_source）",
+            "unconfirmed criteria need a source note",
+        )
+
+
+def _check_program_attachments(
+    program: ProgramSpec, loc: str, catalogue: Catalogue, problems: _Problems
+) -> None:
+    """Each attachment kind is listed once; one that a parameter decides names a ``flag``
+    parameter of the program (or a policy-wide one) and is not also ``required: true``."""
     kinds = [a.kind for a in program.attachments]
-    for j, kind in enumerate(kinds):
-        if kinds.index(kind) != j:
-            problems.add(f"{loc}.attachments[{j}].kind", f"附件类别 {kind} 重复", "duplicate kind")
+    units = {p.name: p.unit for p in (*catalogue.parameters, *program.parameters)}
+    for j, attachment in enumerate(program.attachments):
+        aloc = f"{loc}.attachments[{j}]"
+        if kinds.index(attachment.kind) != j:
+            problems.add(f"{aloc}.kind", f"附件类别 {attachment.kind} 重复", "duplicate kind")
+        name = attachment.required_param
+        if name is None:
+            continue
+        if attachment.required:
+            problems.add(
+                f"{aloc}.required",
+                "由参数决定是否必需的材料不能同时写 required: true",
+                "required_param and required: true exclude each other",
+            )
+        if name not in units:
+            problems.add(
+                f"{aloc}.required_param", f"参数 {name} 未定义", f"parameter {name} is not defined"
+            )
+        elif units[name] != "flag":
+            problems.add(
+                f"{aloc}.required_param",
+                f"参数 {name} 的单位应为 flag（1 必需，0 可选）",
+                "unit must be flag (1 required, 0 optional)",
+            )
 
 
 def _check_program_parameters(
@@ -811,6 +905,12 @@ def _check_program_amount(
             param_names,
             problems,
         )
+    if (program.outcome == "recognition") != (program.amount.kind == "none"):
+        problems.add(
+            f"{loc}.outcome",
+            "认定类（recognition）事项没有金额（amount.kind: none），资金类（payment）事项须有金额",
+            "a recognition has amount kind none, and a payment program has an amount",
+        )
     if program.roster != (program.amount.kind == "roster_sum"):
         problems.add(
             f"{loc}.roster",
@@ -842,6 +942,50 @@ def _check_program_time_limits(
     for state in program.waiting_states:
         if state not in program.time_limits:
             problems.add(f"{loc}.time_limits.{state}", "缺少办理时限", "time limit missing")
+
+
+#: 法定时限 and 承诺时限 (working days from 受理; ``workflow.clock``).
+STATUTORY_LIMIT: Final = "statutory_working_days"
+PROMISED_LIMIT: Final = "promised_working_days"
+
+
+def _check_program_service_limits(
+    program: ProgramSpec, loc: str, catalogue: Catalogue, problems: _Problems
+) -> None:
+    """法定时限 and 承诺时限: both or neither, in working days, and the promised limit never
+    above the statutory one on any day both hold."""
+    specs: list[tuple[int | None, ParameterSpec]] = list(enumerate(program.parameters))
+    specs += [(None, p) for p in catalogue.parameters]
+    statutory = [(j, p) for j, p in specs if p.name == STATUTORY_LIMIT]
+    promised = [(j, p) for j, p in specs if p.name == PROMISED_LIMIT]
+    if bool(statutory) != bool(promised):
+        missing = PROMISED_LIMIT if statutory else STATUTORY_LIMIT
+        problems.add(
+            f"{loc}.parameters",
+            f"事项 {program.name}（{program.code}）须同时定义法定时限与承诺时限，缺少 {missing}",
+            f"{program.code}: {missing} is missing",
+        )
+    for j, spec in (*statutory, *promised):
+        if spec.unit != "working_days":
+            where = f"{loc}.parameters[{j}].unit" if j is not None else f"{loc}.parameters"
+            problems.add(
+                where, f"参数 {spec.name} 的单位应为 working_days", "unit must be working_days"
+            )
+    for j, prom in promised:
+        for _k, stat in statutory:
+            if not _overlap(prom, stat) or prom.value <= stat.value:
+                continue
+            start = max(prom.valid_from, stat.valid_from)
+            end = min(prom.valid_to or dt.date.max, stat.valid_to or dt.date.max)
+            until = "今" if end == dt.date.max else end.isoformat()
+            problems.add(
+                f"{loc}.parameters[{j}].value" if j is not None else f"{loc}.parameters",
+                f"事项 {program.name}（{program.code}）的承诺时限 {prom.value} 个工作日超过"
+                f"法定时限 {stat.value} 个工作日（{start.isoformat()} 至 {until}），承诺时限不得"
+                "超过法定时限",
+                f"{program.code}: the promised limit {prom.value} exceeds the statutory "
+                f"{stat.value} working days from {start.isoformat()}",
+            )
 
 
 def _check_catalogue(catalogue: Catalogue) -> list[tuple[str, str]]:

@@ -19,6 +19,7 @@ from zhongchuang.policy.facts import Facts, PriorBenefits, RosterSummary
 from zhongchuang.policy.fields import FieldValueError, is_blank, parse_field
 from zhongchuang.policy.parameters import ParameterError, ParameterTable, ParameterValue
 from zhongchuang.policy.rules import RULE_KINDS, Outcome, RuleContext, RuleKind, Undecidable
+from zhongchuang.policy.status import STATUS_LABELS, policy_status
 
 __all__ = [
     "Evaluation",
@@ -232,7 +233,25 @@ class _Evaluator:
             self.fail("amount", article, f"无法计算金额：{exc.message}")
             return None
 
+    def policy_line(self) -> None:
+        """The policy's status on the as-of day: not in force, nothing is eligible — the
+        same answer for the self-check, the draft page and the submission."""
+        if not self.facts.policy_events:
+            return
+        status = policy_status(self.facts.policy_events, self.as_of)
+        if status == "in_force":
+            return
+        self.lines.append(
+            RuleResult(
+                "policy_in_force",
+                None,
+                False,
+                f"{self.as_of.isoformat()}政策{STATUS_LABELS[status]}，不能据此申报。",
+            )
+        )
+
     def run(self) -> Evaluation:
+        self.policy_line()
         self.field_lines()
         self.rule_lines()
         amount: Decimal | None = None

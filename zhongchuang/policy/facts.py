@@ -6,6 +6,8 @@ Counts and sets never include the case being judged itself.
 
 from __future__ import annotations
 
+import hashlib
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -75,3 +77,24 @@ class Facts:
     def maker_space_recognised(self, space_id: int | str) -> bool:
         wanted = str(space_id).strip()
         return any(str(s).strip() == wanted for s in self.recognised_maker_space_ids)
+
+
+def _normal(text: str) -> str:
+    """Full-width folded (NFKC), without spaces, case-folded: 同名同址 however typed."""
+    return "".join(unicodedata.normalize("NFKC", text).split()).casefold()
+
+
+def space_subject(name: str, address: str) -> str:
+    """The subject of a recognition: the space, by its name and address (同一众创空间),
+    never the operator, who may run several. A short stable key for the claim index."""
+    digest = hashlib.sha256(f"{_normal(name)}|{_normal(address)}".encode()).hexdigest()
+    return f"space:{digest[:40]}"
+
+
+def same_space(name_a: str, address_a: str | None, name_b: str, address_b: str | None) -> bool:
+    """Whether two records name the same space (a missing address: the name decides)."""
+    if _normal(name_a) != _normal(name_b):
+        return False
+    if not address_a or not address_b:
+        return True
+    return _normal(address_a) == _normal(address_b)

@@ -479,6 +479,19 @@ def once_per_person(ctx: RuleContext) -> Outcome:
 
 
 @register(
+    "space_not_recognised",
+    "同一众创空间只认定一次 / the space (same name and address) is neither recognised nor "
+    "pending in another case",
+    placeholders=["count"],
+    needs_benefit=True,
+)
+def space_not_recognised(ctx: RuleContext) -> Outcome:
+    count = int(ctx.facts.prior_benefits.grants.get(_benefit_key(ctx), 0))
+    summary = "该众创空间尚未认定" if count == 0 else f"同名同址的众创空间已有{count}件认定或申请"
+    return Outcome(count == 0, {"count": str(count)}, summary)
+
+
+@register(
     "max_grants_per_business",
     "同一企业累计不超过 max 次 / the business had fewer than `max` grants",
     params=["max"],

@@ -10,7 +10,7 @@ reported together. Plain values in and out: no Flask, no models.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -74,7 +74,12 @@ class CaseFacts:
     batch_closes_on: date | None = None
     policy_in_force_on_submission: bool = True
     eligible: bool | None = None
+    #: The failed rules' messages, but for those of a field (``invalid_fields``).
     eligibility_failures: Sequence[str] = ()
+    #: ``(field, message)`` of each field left blank or invalid, at submission.
+    invalid_fields: Sequence[tuple[str, str]] = ()
+    #: ``(kind, label)`` of each material required on the submission day without a file.
+    missing_attachments: Sequence[tuple[str, str]] = ()
     duplicate_benefit: str | None = None
     money_program: bool = False
     computed_amount: Decimal | None = None
@@ -89,6 +94,10 @@ class CaseFacts:
     min_expert_scores: int = 3
     assigned_expert_ids: frozenset[int] = frozenset()
     scored_expert_ids: frozenset[int] = frozenset()
+    #: 回避: assigned experts who declared a conflict (they neither score nor count).
+    recused_expert_ids: frozenset[int] = frozenset()
+    #: 专家评审指标 of the program, ``(code, max)`` in catalogue order.
+    expert_criteria: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,6 +117,14 @@ class ActionRequest:
     amount: Decimal | None = None
     score: int | Decimal | None = None
     payment_reference: str | None = None
+    #: 一次性告知: the items of a return (``{"target", "message"}``).
+    items: Sequence[Mapping[str, str]] = ()
+    #: 专家评分: points per criterion code (``expert_score``).
+    scores: Mapping[str, int] | None = None
+    #: 回避: the expert declares a conflict of interest instead of scoring.
+    conflict_declared: bool = False
+    #: The expert's opinion (评审意见) with ``expert_score``.
+    expert_opinion: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +135,8 @@ class GuardFailure:
     message_zh: str
     message_en: str
     guard: str
+    #: The field or attachment kind the failure is about (the API's ``errors`` key), if any.
+    target: str | None = None
 
 
 @dataclass(frozen=True)
@@ -139,8 +158,8 @@ class Decision:
         return "; ".join(f.message_en for f in self.failures)
 
 
-def _fail(code: str, guard: str, zh: str, en: str) -> GuardFailure:
-    return GuardFailure(code=code, message_zh=zh, message_en=en, guard=guard)
+def _fail(code: str, guard: str, zh: str, en: str, target: str | None = None) -> GuardFailure:
+    return GuardFailure(code=code, message_zh=zh, message_en=en, guard=guard, target=target)
 
 
 def _any_roles(action: str) -> frozenset[str]:
@@ -396,18 +415,33 @@ def _score_guard(g: _GuardInput) -> list[GuardFailure]:
 
 
 def _min_expert_scores_guard(g: _GuardInput) -> list[GuardFailure]:
-    """专家评审结论: only once enough experts have scored."""
+    """专家评审结论: only once enough experts have scored (a 回避 is no score), and every
+    expert still assigned (not recused) has scored."""
     case = g.case
-    if g.spec.action != "expert_conclude" or case.expert_scores >= case.min_expert_scores:
+    if g.spec.action != "expert_conclude":
         return []
-    return [
-        _fail(
-            "guard_failed",
-            "min_expert_scores",
-            f"专家评分不足：已有 {case.expert_scores} 份，至少需要 {case.min_expert_scores} 份。",
-            f"{case.expert_scores} expert scores, at least {case.min_expert_scores} needed.",
+    out: list[GuardFailure] = []
+    if case.expert_scores < case.min_expert_scores:
+        out.append(
+            _fail(
+                "guard_failed",
+                "min_expert_scores",
+                f"专家评分不足：已有 {case.expert_scores} 份，"
+                f"至少需要 {case.min_expert_scores} 份。",
+                f"{case.expert_scores} expert scores, at least {case.min_expert_scores} needed.",
+            )
         )
-    ]
+    pending = case.assigned_expert_ids - case.recused_expert_ids - case.scored_expert_ids
+    if pending:
+        out.append(
+            _fail(
+                "guard_failed",
+                "experts_pending",
+                f"尚有 {len(pending)} 名已指派的专家未评分，须待其评分（或回避）后再作结论。",
+                f"{len(pending)} assigned expert(s) have not scored yet.",
+            )
+        )
+    return out
 
 
 def _notice_guard(g: _GuardInput) -> list[GuardFailure]:
@@ -462,6 +496,37 @@ def _objection_guard(g: _GuardInput) -> list[GuardFailure]:
     ]
 
 
+def _items_guard(g: _GuardInput) -> list[GuardFailure]:
+    """一次性告知: a return names every item to correct, at least one, each with a message."""
+    req = g.req
+    if req is None or not g.spec.needs_items:
+        return []
+    if req.items and all(not _blank(i.get("message")) for i in req.items):
+        return []
+    return [
+        _fail(
+            "guard_failed",
+            "items",
+            "退回补正须逐项列明需补正的事项（至少一项，每项写明问题）。",
+            "A return lists every item to correct (at least one, each with a message).",
+        )
+    ]
+
+
+def _outcome_guard(g: _GuardInput) -> list[GuardFailure]:
+    """办理结果: a recognition (no money) is never disbursed."""
+    if not g.spec.requires_payment_reference or g.case.money_program:
+        return []
+    return [
+        _fail(
+            "guard_failed",
+            "outcome",
+            "认定类事项不涉及资金，没有拨付环节。",
+            "A recognition involves no money: there is nothing to disburse.",
+        )
+    ]
+
+
 def _payment_reference_guard(g: _GuardInput) -> list[GuardFailure]:
     """拨付: an action declared ``requires_payment_reference`` needs one."""
     if not g.spec.requires_payment_reference or g.req is None:
@@ -491,6 +556,8 @@ _GUARDS: Final[tuple[Callable[[_GuardInput], list[GuardFailure]], ...]] = (
     _min_expert_scores_guard,
     _notice_guard,
     _objection_guard,
+    _items_guard,
+    _outcome_guard,
     _payment_reference_guard,
 )
 
@@ -521,6 +588,17 @@ def _submit_guards(case: CaseFacts, today: date | None) -> list[GuardFailure]:
                 "The policy is not in force on the submission date.",
             )
         )
+    # 重复享受 first: its code (duplicate_benefit) is the refusal's, even when the rule
+    # that says so (e.g. 同一众创空间只认定一次) is also among the failed ones.
+    if case.duplicate_benefit:
+        out.append(
+            _fail(
+                "duplicate_benefit",
+                "duplicate_benefit",
+                f"重复享受：{case.duplicate_benefit}",
+                f"Duplicate benefit: {case.duplicate_benefit}",
+            )
+        )
     if case.eligible is None:
         out.append(
             _fail(
@@ -531,20 +609,40 @@ def _submit_guards(case: CaseFacts, today: date | None) -> list[GuardFailure]:
             )
         )
     elif not case.eligible:
-        reasons = [r for r in case.eligibility_failures if r] or ["不符合申报条件。"]
-        out += [
-            _fail("guard_failed", "eligibility", f"不符合申报条件：{r}", f"Not eligible: {r}")
-            for r in reasons
-        ]
-    if case.duplicate_benefit:
-        out.append(
-            _fail(
-                "duplicate_benefit",
-                "duplicate_benefit",
-                f"重复享受：{case.duplicate_benefit}",
-                f"Duplicate benefit: {case.duplicate_benefit}",
-            )
+        out += _eligibility_failures(case)
+    # 一次性告知: every missing material with the failures above, in one refusal.
+    out += [
+        _fail(
+            "guard_failed",
+            "attachments",
+            f"尚缺必需的附件：{label}（请上传后再提交）",
+            f"Required attachment missing: {kind}.",
+            target=kind,
         )
+        for kind, label in case.missing_attachments
+    ]
+    return out
+
+
+def _eligibility_failures(case: CaseFacts) -> list[GuardFailure]:
+    """Each field left blank or invalid (named by the field), then each failed rule."""
+    out = [
+        _fail(
+            "guard_failed",
+            "eligibility",
+            f"不符合申报条件：{message}",
+            f"Not eligible: field {name}: {message}",
+            target=name,
+        )
+        for name, message in case.invalid_fields
+    ]
+    reasons = [r for r in case.eligibility_failures if r]
+    if not reasons and not out:
+        reasons = ["不符合申报条件。"]
+    out += [
+        _fail("guard_failed", "eligibility", f"不符合申报条件：{r}", f"Not eligible: {r}")
+        for r in reasons
+    ]
     return out
 
 
@@ -660,6 +758,8 @@ def _budget_fit_guards(case: CaseFacts, budget: Decimal, amount: Decimal) -> lis
 
 
 def _score_guards(actor: Actor, case: CaseFacts, req: ActionRequest | None) -> list[GuardFailure]:
+    """专家评分: assigned and not recused, once; then (unless 回避) every criterion of the
+    program scored in whole points from 0 to its maximum, no other, and an opinion."""
     out: list[GuardFailure] = []
     if actor.user_id is None or actor.user_id not in case.assigned_expert_ids:
         out.append(
@@ -668,6 +768,15 @@ def _score_guards(actor: Actor, case: CaseFacts, req: ActionRequest | None) -> l
                 "expert_assigned",
                 "您未被指派评审该案件。",
                 "You are not assigned to this case.",
+            )
+        )
+    elif actor.user_id in case.recused_expert_ids:
+        out.append(
+            _fail(
+                "guard_failed",
+                "expert_recused",
+                "您已声明回避，不能评审该案件。",
+                "You declared a conflict of interest and may not score this case.",
             )
         )
     elif actor.user_id in case.scored_expert_ids:
@@ -679,19 +788,82 @@ def _score_guards(actor: Actor, case: CaseFacts, req: ActionRequest | None) -> l
                 "You have already scored this case.",
             )
         )
-    if req is not None:
-        score = req.score
-        if score is None or isinstance(score, bool) or not isinstance(score, int | Decimal):
-            out.append(_fail("guard_failed", "score", "须填写评分。", "A score is required."))
-        elif not (SCORE_MIN <= Decimal(score) <= SCORE_MAX):
+    if req is None:
+        return out
+    if req.conflict_declared:
+        if req.scores or req.score is not None:
             out.append(
                 _fail(
                     "guard_failed",
-                    "score",
-                    f"评分须在 {SCORE_MIN} 至 {SCORE_MAX} 之间。",
-                    f"The score must be between {SCORE_MIN} and {SCORE_MAX}.",
+                    "scores",
+                    "声明回避时不能同时评分。",
+                    "Declaring a conflict of interest, you may not also score.",
                 )
             )
+        return out
+    return out + _criteria_guards(case, req)
+
+
+def _criteria_guards(case: CaseFacts, req: ActionRequest) -> list[GuardFailure]:
+    """Each criterion's points, the unknown ones, the opinion (评审意见)."""
+    out: list[GuardFailure] = []
+    if not case.expert_criteria:
+        return [
+            _fail(
+                "guard_failed",
+                "scores",
+                "该事项在政策目录中没有评审指标，不能评分。",
+                "The program has no expert criteria in the catalogue.",
+            )
+        ]
+    if req.score is not None:
+        out.append(
+            _fail(
+                "guard_failed",
+                "score",
+                "请按评审指标逐项评分，总分由系统计算，不能直接填写。",
+                "Score each criterion; the total is computed, not given.",
+            )
+        )
+    given = dict(req.scores or {})
+    for code, top in case.expert_criteria:
+        value = given.pop(code, None)
+        if value is None:
+            out.append(
+                _fail(
+                    "guard_failed",
+                    f"scores.{code}",
+                    f"须填写评审指标“{code}”的得分（0–{top} 分）。",
+                    f"Criterion {code!r} needs a score (0–{top}).",
+                )
+            )
+        elif isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top:
+            out.append(
+                _fail(
+                    "guard_failed",
+                    f"scores.{code}",
+                    f"评审指标“{code}”的得分须为 0 至 {top} 的整数。",
+                    f"Criterion {code!r} takes a whole number from 0 to {top}.",
+                )
+            )
+    for code in sorted(given):
+        out.append(
+            _fail(
+                "guard_failed",
+                f"scores.{code}",
+                f"“{code}”不是该事项的评审指标。",
+                f"{code!r} is not a criterion of this program.",
+            )
+        )
+    if _blank(req.expert_opinion):
+        out.append(
+            _fail(
+                "guard_failed",
+                "opinion",
+                "须填写评审意见。",
+                "An opinion is required.",
+            )
+        )
     return out
 
 
@@ -720,13 +892,14 @@ _EXCEPTIONS: Final[dict[str, type[errors.DomainError]]] = {
 
 
 def raise_for(decision: Decision) -> None:
-    """Raise the domain error of the first failure; the message lists every failure."""
+    """Raise the domain error of the first failure; the message lists every failure, and
+    ``errors`` each by the field or attachment it is about, else by its guard."""
     if decision.allowed:
         return
     first = decision.failures[0]
     by_guard: dict[str, list[str]] = {}
     for f in decision.failures:
-        by_guard.setdefault(f.guard, []).append(f.message_zh)
+        by_guard.setdefault(f.target or f.guard, []).append(f.message_zh)
     exc_type = _EXCEPTIONS.get(first.code, errors.GuardFailed)
     raise exc_type(
         decision.message_zh,

@@ -13,12 +13,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Final, Literal
 
-LetterKind = Literal["approval", "rejection", "return"]
+LetterKind = Literal["approval", "rejection", "return", "decline"]
 
 #: Which action produces which letter.
 LETTER_FOR_ACTION: Final[dict[str, LetterKind]] = {
     "conclude_notice": "approval",
     "return": "return",
+    "decline": "decline",
     "county_reject": "rejection",
     "city_reject": "rejection",
     "uphold_objection": "rejection",
@@ -28,7 +29,16 @@ TITLES: Final[dict[LetterKind, str]] = {
     "approval": "扶持事项核准决定书",
     "rejection": "不予支持决定书",
     "return": "补正材料通知书",
+    "decline": "不予受理决定书",
 }
+#: A recognition's approval is a 认定 decision, not a 核准 of money.
+RECOGNITION_TITLE: Final = "众创空间认定决定书"
+
+
+def letter_title(kind: LetterKind, *, recognition: bool = False) -> str:
+    """The letter's title, as the case page lists it and the letter heads it."""
+    return RECOGNITION_TITLE if kind == "approval" and recognition else TITLES[kind]
+
 
 MISSING_ARTICLE_TEXT: Final = "（本系统未收录该条款全文）"
 
@@ -78,6 +88,15 @@ class DecisionLetter:
     issued_on_text: str
     issuer: str
     remedy: str | None
+    #: 审核意见 of the decision.
+    opinion: str | None = None
+    #: 一次性告知: (item, what to correct), in order.
+    items: tuple[tuple[str, str], ...] = ()
+    #: 补正期限, and whether an overdue correction counts as withdrawn.
+    due_on: date | None = None
+    lapses: bool = False
+    #: 认定证书编号 of a recognised space.
+    certificate_number: str | None = None
 
     @property
     def failed_rules(self) -> tuple[RuleLine, ...]:
@@ -139,6 +158,72 @@ def _refs(articles: Sequence[CitedArticle]) -> str:
     return "、".join(a.path for a in articles)
 
 
+def _cited_articles(cited: Sequence[str], article_texts: Mapping[str, str]) -> list[CitedArticle]:
+    """The cited paths, each once, in order; one missing from the catalogue is kept,
+    marked as not held."""
+    seen: set[str] = set()
+    articles: list[CitedArticle] = []
+    for path in cited:
+        if path not in seen:
+            seen.add(path)
+            articles.append(CitedArticle(path, article_texts.get(path, MISSING_ARTICLE_TEXT)))
+    return articles
+
+
+def _decision_text(
+    kind: LetterKind,
+    subject: str,
+    basis: str,
+    *,
+    amount: Decimal | None,
+    words: str | None,
+    reason_text: str | None,
+    items: Sequence[tuple[str, str]],
+    due_on: date | None,
+    lapses: bool,
+    recognition: bool,
+    certificate_number: str | None,
+) -> tuple[str, str | None]:
+    """The decision's sentence(s) about ``subject`` (申请人申报的“事项”), and the remedy
+    (复议、诉讼) where the decision is adverse."""
+    if kind == "approval" and recognition:
+        text = (
+            f"经审核，{subject}符合{basis}的规定，经专家评审和公示无异议，"
+            "决定予以认定为市级众创空间。"
+        )
+        if certificate_number:
+            text += f"认定证书编号：{certificate_number}。"
+        return text, None
+    if kind == "approval":
+        text = f"经审核，{subject}符合{basis}的规定，经公示无异议，"
+        if amount is not None:
+            text += f"决定予以支持，核定扶持金额人民币{amount:,.2f}元（大写：{words}）。"
+        else:
+            text += "决定予以核准。"
+        return text, None
+    if kind == "rejection":
+        text = f"经审核，{subject}不符合{basis}的规定，决定不予支持。理由：{reason_text}。"
+        return text, REMEDY_TEXT
+    if kind == "decline":
+        text = (
+            f"{subject}，经审查，不符合受理条件，决定不予受理。理由：{reason_text}。依据：{basis}。"
+        )
+        return text, REMEDY_TEXT
+    text = f"{subject}经审查，需补正材料，现予退回。"
+    if items:
+        text += f"需补正事项共{len(items)}项，逐项列明如下。"
+    else:
+        text += f"需补正事项：{reason_text}。"
+    text += f"依据：{basis}。"
+    if due_on is not None:
+        text += f"请于{chinese_date(due_on)}前补正后重新提交。"
+        if lapses:
+            text += "逾期未补正的，视为撤回申报。"
+    else:
+        text += "请按要求补正后重新提交。"
+    return text, None
+
+
 def build_letter(
     kind: LetterKind,
     *,
@@ -154,6 +239,12 @@ def build_letter(
     rules: Sequence[RuleLine] = (),
     amount: Decimal | None = None,
     reason: str | None = None,
+    opinion: str | None = None,
+    items: Sequence[tuple[str, str]] = (),
+    due_on: date | None = None,
+    lapses: bool = False,
+    recognition: bool = False,
+    certificate_number: str | None = None,
 ) -> DecisionLetter:
     """The letter for one decision.
 
@@ -165,39 +256,28 @@ def build_letter(
         raise ValueError(f"unknown letter kind {kind!r}")
     if kind != "approval" and not (reason and reason.strip()):
         raise ValueError("a rejection or a return states its reason")
-    seen: set[str] = set()
-    articles: list[CitedArticle] = []
-    for path in cited:
-        if path not in seen:
-            seen.add(path)
-            articles.append(CitedArticle(path, article_texts.get(path, MISSING_ARTICLE_TEXT)))
+    articles = _cited_articles(cited, article_texts)
     policy = f"《{policy_title}》（{policy_doc_number}）"
     basis = policy + (_refs(articles) if articles else "")
     words = amount_in_words(amount) if amount is not None else None
     reason_text = reason.strip().rstrip("。") if reason else None
-
-    if kind == "approval":
-        text = f"经审核，{applicant}申报的“{program_name}”符合{basis}的规定，经公示无异议，"
-        if amount is not None:
-            text += f"决定予以支持，核定扶持金额人民币{amount:,.2f}元（大写：{words}）。"
-        else:
-            text += "决定予以核准。"
-        remedy = None
-    elif kind == "rejection":
-        text = (
-            f"经审核，{applicant}申报的“{program_name}”不符合{basis}的规定，决定不予支持。"
-            f"理由：{reason_text}。"
-        )
-        remedy = REMEDY_TEXT
-    else:
-        text = (
-            f"{applicant}申报的“{program_name}”经审查，需补正材料，现予退回。"
-            f"需补正事项：{reason_text}。依据：{basis}。请按要求补正后重新提交。"
-        )
-        remedy = None
+    title = letter_title(kind, recognition=recognition)
+    text, remedy = _decision_text(
+        kind,
+        f"{applicant}申报的“{program_name}”",
+        basis,
+        amount=amount,
+        words=words,
+        reason_text=reason_text,
+        items=items,
+        due_on=due_on,
+        lapses=lapses,
+        recognition=recognition,
+        certificate_number=certificate_number,
+    )
     return DecisionLetter(
         kind=kind,
-        title=TITLES[kind],
+        title=title,
         case_number=case_number,
         applicant=applicant,
         program_name=program_name,
@@ -212,4 +292,9 @@ def build_letter(
         issued_on_text=chinese_date(issued_on),
         issuer=issuer,
         remedy=remedy,
+        opinion=opinion.strip() if opinion and opinion.strip() else None,
+        items=tuple(items),
+        due_on=due_on,
+        lapses=lapses,
+        certificate_number=certificate_number,
     )

@@ -38,9 +38,18 @@ STATES: Final[dict[str, tuple[str, str]]] = {
     "disbursed": ("已拨付", "Disbursed"),
     "rejected": ("不予支持", "Rejected"),
     "withdrawn": ("已撤回", "Withdrawn"),
+    "declined": ("不予受理", "Declined"),
 }
 INITIAL_STATE: Final = "draft"
-FINAL_STATES: Final = frozenset({"disbursed", "rejected", "withdrawn"})
+#: 办结 — the states a case ends in, whatever its program; a recognition workflow also
+#: ends in ``approved`` (:attr:`Workflow.final_states`).
+FINAL_STATES: Final = frozenset({"disbursed", "rejected", "withdrawn", "declined"})
+Outcome = Literal["payment", "recognition"]
+#: 办理结果 — what a program's case ends with: money paid, or a space recognised.
+OUTCOMES: Final[dict[str, tuple[str, str]]] = {
+    "payment": ("资金拨付", "Payment"),
+    "recognition": ("认定", "Recognition"),
+}
 #: 申请人可修改 — the states in which the applicant edits the case and its materials.
 EDITABLE_STATES: Final = frozenset({"draft", "returned"})
 #: States in which a case holds a budget reservation (预留).
@@ -56,6 +65,7 @@ PRE_APPROVAL_STATES: Final = (
     "county_approved",
     "expert_reviewed",
     "withdrawn",
+    "declined",
 )
 #: Pending cases that a changed catalogue may still affect (submitted, before 复审).
 PREVIEW_STATES: Final = ("submitted", "returned", "accepted", "county_approved", "expert_reviewed")
@@ -115,12 +125,15 @@ PREPARATIONS: Final[dict[str, str]] = {
     "judge_eligibility": "按申报日的政策条款判定是否符合条件、计算金额",
     "find_objection": "找到待处理的异议",
     "default_amount": "未另行核定时，核定金额即计算金额",
+    "find_missing_attachments": "按申报日找出尚缺的必需材料（与资格条件一并告知）",
 }
-CHECKS: Final[dict[str, str]] = {
-    "attachments_complete": "必需的附件均已上传",
-}
+#: Refusals after the guards; a submission's missing materials are a preparation (above)
+#: so that the guards report them together with every other problem (一次性告知).
+CHECKS: Final[dict[str, str]] = {}
 EFFECTS: Final[dict[str, str]] = {
     "keep_eligibility": "保存判定结果、计算金额与享受记录",
+    "clear_correction": "补正已提交，清除待补正事项",
+    "record_correction": "记录一次性告知的补正事项与补正期限",
     "release_claims": "释放享受记录（期间、人员不再被占用）",
     "note_first_approver": "记录初审人（复审须由他人办理）",
     "record_score": "记录专家评分与意见",
@@ -150,9 +163,8 @@ _BUDGET_EFFECTS: Final[dict[str, BudgetEffect]] = {
 TRANSITIONS: Final[list[dict[str, Any]]] = [
     {
         "action": "submit",
-        "prepare": ["judge_eligibility"],
-        "checks": ["attachments_complete"],
-        "effects": ["keep_eligibility"],
+        "prepare": ["judge_eligibility", "find_missing_attachments"],
+        "effects": ["keep_eligibility", "clear_correction"],
         "sources": ["draft", "returned"],
         "dest": "submitted",
         "roles": ["applicant"],
@@ -175,7 +187,20 @@ TRANSITIONS: Final[list[dict[str, Any]]] = [
         "label": ("受理", "Accept"),
     },
     {
+        "action": "decline",
+        "effects": ["release_claims"],
+        "notify": ["applicant"],
+        "sources": ["submitted"],
+        "dest": "declined",
+        "roles": ["county_reviewer"],
+        "label": ("不予受理", "Decline"),
+        "needs_reason": True,
+        "needs_articles": True,
+        "since": 2,
+    },
+    {
         "action": "return",
+        "effects": ["record_correction"],
         "notify": ["applicant"],
         "sources": ["submitted", "accepted"],
         "dest": "returned",
@@ -183,6 +208,17 @@ TRANSITIONS: Final[list[dict[str, Any]]] = [
         "label": ("退回补正", "Return for amendment"),
         "needs_reason": True,
         "needs_articles": True,
+        "needs_items": True,
+    },
+    {
+        "action": "lapse",
+        "effects": ["release_claims"],
+        "notify": ["applicant"],
+        "sources": ["returned"],
+        "dest": "withdrawn",
+        "roles": [],
+        "system": True,
+        "label": ("逾期未补正", "Lapse (correction overdue)"),
     },
     {
         "action": "county_approve",
@@ -229,7 +265,11 @@ TRANSITIONS: Final[list[dict[str, Any]]] = [
         "effects": ["reserve_budget"],
         "notify": ["applicant"],
         "sources": ["county_approved", "expert_reviewed"],
-        "sources_by_workflow": {"expert-v1": ["expert_reviewed"]},
+        "sources_by_workflow": {
+            "expert-v1": ["expert_reviewed"],
+            "expert-v2": ["expert_reviewed"],
+            "recognition-v1": ["expert_reviewed"],
+        },
         "dest": "city_approved",
         "roles": ["city_reviewer"],
         "label": ("复审通过", "Approve (second instance)"),
@@ -295,8 +335,24 @@ TRANSITIONS: Final[list[dict[str, Any]]] = [
         "roles": ["finance"],
         "label": ("拨付", "Disburse"),
         "requires_payment_reference": True,
+        "outcome": "payment",
     },
 ]
+
+#: 审核意见 — the decisions that take the reviewer's opinion (kept in the history).
+DECISIONS: Final = frozenset(
+    {
+        "accept",
+        "decline",
+        "return",
+        "county_approve",
+        "county_reject",
+        "city_approve",
+        "city_reject",
+        "uphold_objection",
+        "dismiss_objection",
+    }
+)
 
 #: All action names, in declaration order.
 ACTIONS: Final = tuple(t["action"] for t in TRANSITIONS)
@@ -326,6 +382,7 @@ _WAITING_ROLE: Final[dict[str, str | None]] = {
     "disbursed": None,
     "rejected": None,
     "withdrawn": None,
+    "declined": None,
 }
 
 
@@ -344,11 +401,18 @@ class ActionSpec:
     requires_amount: bool = False
     requires_score: bool = False
     requires_payment_reference: bool = False
+    #: 一次性告知: the action carries the list of every item to correct (at least one).
+    needs_items: bool = False
     system: bool = False
     prepare: tuple[str, ...] = ()
     checks: tuple[str, ...] = ()
     effects: tuple[str, ...] = ()
     notify: frozenset[str] = frozenset()
+
+    @property
+    def takes_opinion(self) -> bool:
+        """Whether the action is a decision that carries a 审核意见."""
+        return self.action in DECISIONS
 
     @property
     def changes_state(self) -> bool:
@@ -391,9 +455,19 @@ class Workflow:
     states: tuple[str, ...]
     actions: Mapping[str, ActionSpec]
     machine: Machine = field(repr=False)
+    outcome: Outcome = "payment"
+    #: The release of the actions it was built from (rows with ``since`` above it are
+    #: not in it): a published definition never changes.
+    generation: int = 1
 
     def label(self, lang: Lang = "zh") -> str:
         return self.name_zh if lang == "zh" else self.name_en
+
+    @property
+    def final_states(self) -> frozenset[str]:
+        """办结: where a case of this workflow ends (a recognition ends ``approved``)."""
+        ends = FINAL_STATES & set(self.states)
+        return ends | {"approved"} if self.outcome == "recognition" else ends
 
 
 def _spec(raw: Mapping[str, Any], workflow_id: str, states: tuple[str, ...]) -> ActionSpec:
@@ -411,6 +485,7 @@ def _spec(raw: Mapping[str, Any], workflow_id: str, states: tuple[str, ...]) -> 
         requires_amount=raw.get("requires_amount", False),
         requires_score=raw.get("requires_score", False),
         requires_payment_reference=raw.get("requires_payment_reference", False),
+        needs_items=raw.get("needs_items", False),
         system=raw.get("system", False),
         prepare=_declared(raw, "prepare", PREPARATIONS),
         checks=_declared(raw, "checks", CHECKS),
@@ -427,13 +502,28 @@ def _declared(raw: Mapping[str, Any], key: str, known: Collection[str]) -> tuple
     return names
 
 
-def _build(workflow_id: str, name_zh: str, name_en: str, *, expert_review: bool) -> Workflow:
-    states = tuple(s for s in STATES if expert_review or s != "expert_reviewed")
-    specs = {
-        raw["action"]: _spec(raw, workflow_id, states)
-        for raw in TRANSITIONS
-        if expert_review or not raw.get("expert_only", False)
-    }
+def _in_workflow(raw: Mapping[str, Any], expert_review: bool, outcome: str, gen: int) -> bool:
+    """Whether an action row belongs to a workflow of this kind and release."""
+    if raw.get("expert_only", False) and not expert_review:
+        return False
+    if raw.get("outcome", outcome) != outcome:
+        return False
+    return int(raw.get("since", 1)) <= gen
+
+
+def _build(
+    workflow_id: str,
+    name_zh: str,
+    name_en: str,
+    *,
+    expert_review: bool,
+    outcome: Outcome = "payment",
+    generation: int = 1,
+) -> Workflow:
+    rows = [r for r in TRANSITIONS if _in_workflow(r, expert_review, outcome, generation)]
+    reached = {INITIAL_STATE} | {r["dest"] for r in rows if r["dest"]}
+    states = tuple(s for s in STATES if s in reached and (expert_review or s != "expert_reviewed"))
+    specs = {raw["action"]: _spec(raw, workflow_id, states) for raw in rows}
     for spec in specs.values():
         if spec.dest is not None and spec.dest not in states:
             raise ValueError(f"{workflow_id}: {spec.action} leads to unknown state {spec.dest}")
@@ -449,16 +539,39 @@ def _build(workflow_id: str, name_zh: str, name_en: str, *, expert_review: bool)
         send_event=False,
     )
     return Workflow(
-        workflow_id, name_zh, name_en, expert_review, states, MappingProxyType(specs), machine
+        workflow_id,
+        name_zh,
+        name_en,
+        expert_review,
+        states,
+        MappingProxyType(specs),
+        machine,
+        outcome,
+        generation,
     )
 
 
-#: The workflow definitions by id. Never change a published one: add ``-v2``.
+#: The workflow definitions by id. Never change a published one: add ``-v2``. The
+#: second release added 不予受理 (``decline``), the recognition workflow that ends at
+#: ``approved``, and 逾期未补正 (``lapse``, in every workflow: it takes the same edge as
+#: the applicant's withdrawal).
 WORKFLOWS: Final[dict[str, Workflow]] = {
     wf.id: wf
     for wf in (
         _build("standard-v1", "标准审批流程", "Standard review", expert_review=False),
         _build("expert-v1", "专家评审流程", "Review with experts", expert_review=True),
+        _build("standard-v2", "标准审批流程", "Standard review", expert_review=False, generation=2),
+        _build(
+            "expert-v2", "专家评审流程", "Review with experts", expert_review=True, generation=2
+        ),
+        _build(
+            "recognition-v1",
+            "认定流程（专家评审）",
+            "Recognition with expert review",
+            expert_review=True,
+            outcome="recognition",
+            generation=2,
+        ),
     )
 }
 
@@ -471,9 +584,18 @@ def get_workflow(workflow_id: str) -> Workflow:
         raise KeyError(f"未知的审批流程：{workflow_id}") from None
 
 
-def current_workflow_for(expert_review: bool) -> str:
+def current_workflow_for(expert_review: bool, outcome: Outcome = "payment") -> str:
     """The id new cases of a program start with (现行流程版本)."""
-    return "expert-v1" if expert_review else "standard-v1"
+    if outcome == "recognition":
+        return "recognition-v1"
+    return "expert-v2" if expert_review else "standard-v2"
+
+
+def is_final(state: str, workflow_id: str | None = None) -> bool:
+    """办结: whether a case in ``state`` has ended (in its workflow, when named)."""
+    if workflow_id is None:
+        return state in FINAL_STATES
+    return state in get_workflow(workflow_id).final_states
 
 
 def get_action(workflow_id: str, action: str) -> ActionSpec | None:
@@ -500,8 +622,17 @@ def actions_from(workflow_id: str, state: str) -> list[str]:
     return [a for a, spec in wf.actions.items() if state in spec.sources]
 
 
-def state_label(state: str, lang: Lang = "zh") -> str:
+#: States a recognition names otherwise: its ``approved`` is 已认定 (办结), not 核准.
+RECOGNITION_STATE_LABELS: Final[dict[str, tuple[str, str]]] = {
+    "approved": ("已认定", "Recognised"),
+}
+
+
+def state_label(state: str, lang: Lang = "zh", workflow_id: str | None = None) -> str:
+    """The state's name; with the case's workflow, as that workflow's outcome names it."""
     zh, en = STATES.get(state, (state, state))
+    if workflow_id in WORKFLOWS and WORKFLOWS[workflow_id].outcome == "recognition":
+        zh, en = RECOGNITION_STATE_LABELS.get(state, (zh, en))
     return zh if lang == "zh" else en
 
 
@@ -513,14 +644,17 @@ def action_label(action: str, lang: Lang = "zh") -> str:
     return action
 
 
-def waiting_role(state: str) -> str | None:
-    """待办角色 — whose queue a case in this state sits in; ``None`` for final states.
+def waiting_role(state: str, workflow_id: str | None = None) -> str | None:
+    """待办角色 — whose queue a case in this state sits in; ``None`` for final states
+    (of its workflow, when named: an approved recognition waits on nobody).
 
     A case in ``county_approved`` of ``expert-v1`` sits with the city reviewer, who
     assigns the experts and concludes; experts see their assignments separately.
     """
     if state not in _WAITING_ROLE:
         raise KeyError(f"未知的状态：{state}")
+    if workflow_id is not None and is_final(state, workflow_id):
+        return None
     return _WAITING_ROLE[state]
 
 
@@ -544,8 +678,8 @@ def to_dot(workflow_id: str, lang: Lang = "zh") -> str:
         f"  edge [fontname={_dot_str(_FONT)}, fontsize=10];",
     ]
     for state in wf.states:
-        label = f"{state_label(state, lang)}\n{state}"
-        extra = ", peripheries=2" if state in FINAL_STATES else ""
+        label = f"{state_label(state, lang, wf.id)}\n{state}"
+        extra = ", peripheries=2" if state in wf.final_states else ""
         extra += ', style="rounded,bold"' if state == INITIAL_STATE else ""
         lines.append(f"  {_dot_str(state)} [label={_dot_str(label)}{extra}];")
     for spec in wf.actions.values():
@@ -653,12 +787,12 @@ def fallback_svg(workflow_id: str, lang: Lang = "zh") -> str:
             )
     for state in wf.states:
         x, y = pos[state]
-        stroke = 'stroke-width="3"' if state in FINAL_STATES else 'stroke-width="1"'
+        stroke = 'stroke-width="3"' if state in wf.final_states else 'stroke-width="1"'
         out.append(
             f'<g class="state" id="state-{_xml(state)}"><rect x="{x}" y="{y}" width="{box_w}" '
             f'height="{box_h}" rx="8" fill="#fff" stroke="#222" {stroke}/>'
             f'<text x="{x + box_w // 2}" y="{y + 20}" text-anchor="middle" font-size="14">'
-            f"{_xml(state_label(state, lang))}</text>"
+            f"{_xml(state_label(state, lang, wf.id))}</text>"
             f'<text x="{x + box_w // 2}" y="{y + 37}" text-anchor="middle" fill="#666">'
             f"{_xml(state)}</text></g>"
         )
