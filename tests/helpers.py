@@ -63,3 +63,19 @@ def open_batch(factory, code: str, **kw):
         kw.get("closes_on", date(2021, 4, 30)),
         Decimal(kw.get("budget", "100000.00")),
     )
+
+
+def attach_for_submit(case, user) -> None:
+    """Before a submission in a test that is not about materials: upload a small PDF for
+    each material the program requires, where ``user`` may upload (their own case, in
+    草稿 or 退回补正); otherwise nothing, so the submission fails as the test expects."""
+    from zhongchuang.cases import attachments
+    from zhongchuang.extensions import db
+    from zhongchuang.models import Application
+
+    found = case if isinstance(case, Application) else db.session.get(Application, case)
+    if found is None:
+        return
+    db.session.refresh(found)
+    if attachments.can_upload(user, found):
+        attach_required(found, user)

@@ -62,10 +62,11 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
 
     register_hardening(app)
 
+    from zhongchuang.cases import cli as cases_cli
     from zhongchuang.catalogue import cli as catalogue_cli
     from zhongchuang.cli import register_cli
     from zhongchuang.ops import cli as ops_cli
     from zhongchuang.ops import demo_commands
 
-    register_cli(app, (catalogue_cli, ops_cli, demo_commands))
+    register_cli(app, (cases_cli, catalogue_cli, ops_cli, demo_commands))
     return app

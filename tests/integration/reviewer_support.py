@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from tests.helpers import attach_required
+from tests.helpers import attach_for_submit, attach_required
 from zhongchuang.cases import engine as cases
 from zhongchuang.cases.engine import ActionInput
 from zhongchuang.catalogue import batches
@@ -71,6 +71,31 @@ class World:
         )
 
 
+#: 专家评审指标 of makerspace_recognition in the catalogue (code, max).
+RECOGNITION_CRITERIA = (
+    ("premises", 25),
+    ("team_mentors", 25),
+    ("services", 25),
+    ("incubation", 25),
+)
+
+
+def recognition_scores(total: int) -> dict[str, int]:
+    """Points per criterion of a recognition case adding up to ``total`` (0–100)."""
+    out, left = {}, total
+    for i, (code, top) in enumerate(RECOGNITION_CRITERIA):
+        share = -(-left // (len(RECOGNITION_CRITERIA) - i))  # the rest, spread evenly
+        out[code] = min(top, share)
+        left -= out[code]
+    assert left == 0
+    return out
+
+
+def expert_score(total: int, opinion: str = "运营规范，服务能力较强。") -> ActionInput:
+    """An expert's score of a recognition case (criteria adding up to ``total``)."""
+    return ActionInput(scores=recognition_scores(total), opinion=opinion)
+
+
 def recognition_case(factory, county, district: str = "330402"):
     """A maker-space recognition case (expert review) at ``county_approved``."""
     admin = factory.staff("admin")
@@ -80,6 +105,7 @@ def recognition_case(factory, county, district: str = "330402"):
     operator = factory.operator(district=district)
     case = cases.create_draft(operator, "makerspace_recognition", dict(RECOGNITION_DATA))
     attach_required(case, operator)
+    attach_for_submit(case, operator)
     cases.act(operator, case.id, "submit")
     cases.act(county, case.id, "accept")
     return cases.act(county, case.id, "county_approve")

@@ -27,7 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tests.conftest import login_as
-from tests.helpers import MINIMAL_PDF, attach_required
+from tests.helpers import MINIMAL_PDF, attach_for_submit, attach_required
 from tests.integration.reviewer_support import RECOGNITION_DATA
 from tests.integration.roster_support import PERIOD, csv_bytes, graduate_id, person_rows
 from zhongchuang.accounts import members
@@ -127,13 +127,19 @@ def build_world(factory: Any) -> World:
         op_a, "makerspace_recognition", {**RECOGNITION_DATA, "district": DISTRICT}
     )
     attach_required(m, op_a)
+    attach_for_submit(m, op_a)
     cases.act(op_a, m.id, "submit")
     cases.act(
         county,
         m.id,
         "return",
-        ActionInput(reason="请补充运营报告。", articles=["四(一)"]),
+        ActionInput(
+            reason="请补充运营报告。",
+            articles=["四(一)"],
+            items=[{"target": "operations_report", "message": "运营报告缺少上年度活动记录"}],
+        ),
     )
+    attach_for_submit(m, op_a)
     cases.act(op_a, m.id, "submit")
     cases.act(county, m.id, "accept")
     cases.act(county, m.id, "county_approve")
@@ -150,6 +156,7 @@ def build_world(factory: Any) -> World:
         },
     )
     attach_required(p, person_b)
+    attach_for_submit(p, person_b)
     cases.act(person_b, p.id, "submit")
     cases.act(county, p.id, "accept")
     cases.act(county, p.id, "county_approve")

@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
+from tests.helpers import attach_for_submit
 from zhongchuang.audit import chain as audit
 from zhongchuang.cases import engine as cases
 from zhongchuang.catalogue import batches
@@ -42,6 +43,7 @@ def world(app, factory, login, clock):
         "employment_driving_grant",
         {"business_credit_code": BUSINESS, "year": 2020, "employees_insured": 5},
     )
+    attach_for_submit(case, applicant)
     cases.act(applicant, case.id, "submit")
     clock.set_today(date(2021, 3, 16))
     cases.act(county, case.id, "accept")
@@ -121,7 +123,7 @@ def test_audit_export_as_csv_and_xlsx_follows_the_filter(world):
     on_case = db.session.execute(
         sa.select(sa.func.count()).where(AuditEvent.application_id == case.id)
     ).scalar()
-    assert len(rows) - 1 == on_case == 3  # created, submitted, accepted
+    assert len(rows) - 1 == on_case == 4  # created, a material uploaded, submitted, accepted
     assert {r[5] for r in rows[1:]} == {case.number}
 
     resp = client.get("/admin/audit/export.xlsx?kind=case.action")

@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import CATALOGUE, clean_tables
+from tests.helpers import attach_for_submit
 from zhongchuang.cases import engine as cases
 from zhongchuang.cases.eligibility import preview_catalogue
 from zhongchuang.catalogue import batches
@@ -48,6 +49,7 @@ def world(app, factory, login):
         "employment_driving_grant",
         {"business_credit_code": BUSINESS, "year": 2020, "employees_insured": 5},
     )
+    attach_for_submit(case, applicant)
     case = cases.act(applicant, case.id, "submit")
     assert case.eligible
     assert case.computed_amount == Decimal("4000.00")

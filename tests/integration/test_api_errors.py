@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PASSWORD, api_token, build_app, migrate_and_load
+from tests.helpers import attach_for_submit
 from zhongchuang.cases import engine as cases
 from zhongchuang.catalogue import batches
 from zhongchuang.policy.identity import make_credit_code
@@ -86,6 +87,7 @@ def test_a_role_that_may_not_do_it_is_403(client, world):
 
 def test_another_applicants_case_is_404_exactly_like_a_missing_one(client, world):
     case = cases.create_draft(world["applicant"], "employment_driving_grant", grant())
+    attach_for_submit(case, world["applicant"])
     cases.act(world["applicant"], case.id, "submit")
     other = api_token(client, "grad2")
     nanhu = api_token(client, "nanhu")
@@ -114,6 +116,7 @@ def test_another_applicants_case_is_404_exactly_like_a_missing_one(client, world
 
 def test_wrong_state_and_stale_version_are_409(client, world):
     case = cases.create_draft(world["applicant"], "employment_driving_grant", grant())
+    attach_for_submit(case, world["applicant"])
     me = api_token(client, "grad1")
     url = f"{API}/applications/{case.id}"
     v = client.get(url, headers=me).get_json()["version"]
@@ -184,6 +187,7 @@ def test_validation_and_failed_guards_are_422_with_the_reason(client, world):
     ok_case = cases.create_draft(
         world["other"], "employment_driving_grant", grant() | {"year": 2019}
     )
+    attach_for_submit(ok_case, world["other"])
     cases.act(world["other"], ok_case.id, "submit")
     county = api_token(client, "xiuzhou")
     url = f"{API}/applications/{ok_case.id}"
@@ -197,7 +201,11 @@ def test_validation_and_failed_guards_are_422_with_the_reason(client, world):
     assert "score" in body["errors"]
     returned = client.post(
         f"{url}/actions/return",
-        json={"reason": "缺参保名单", "articles": ["四(一)"]},
+        json={
+            "reason": "缺参保名单",
+            "articles": ["四(一)"],
+            "items": [{"target": "employees_insured", "message": "缺参保名单"}],
+        },
         headers=county,
     )
     assert returned.status_code == 200

@@ -13,6 +13,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode, checks
 
+from tests.helpers import attach_for_submit
 from zhongchuang.accounts import operations as accounts
 from zhongchuang.cases import engine as cases
 from zhongchuang.catalogue import batches
@@ -73,6 +74,7 @@ def fuzz_world(app, backend: str, factory) -> dict:
         "employment_driving_grant",
         {"business_credit_code": code, "year": 2019, "employees_insured": 4},
     )
+    attach_for_submit(submitted, applicant)
     cases.act(applicant, submitted.id, "submit")
     roles = {u.id: list(u.roles) for u in users.values()}
     return {"users": users, "roles": roles, "ids": (draft.id, submitted.id)}

@@ -10,6 +10,8 @@ from decimal import Decimal
 import pytest
 
 from tests.conftest import PASSWORD, api_token
+from tests.helpers import attach_for_submit
+from tests.integration.reviewer_support import recognition_scores
 from zhongchuang.cases import attachments
 from zhongchuang.cases import engine as cases
 from zhongchuang.cases.engine import ActionInput
@@ -70,19 +72,19 @@ def test_programs_carry_fields_as_json_schema_workflow_batches_and_parameters(cl
     assert prog["articles"] == ["四(一)"]
     assert prog["fields"]["type"] == "object"
     assert "employees_insured" in prog["fields"]["properties"]
-    assert prog["workflow"]["id"] == "standard-v1"
+    assert prog["workflow"]["id"] == "standard-v2"  # release 2: 不予受理, 补正, 时限
     assert prog["workflow"]["svg"].endswith("/workflow.svg")
     assert [b["budget"] for b in prog["batches"]] == ["100000.00"]
     assert prog["batches"][0]["reserved"] == "0.00"
     assert prog["batches"][0]["open"] is True
     params = {p["name"]: p for p in prog["parameters"]}
     assert params["base"]["confirmed"] is False
-    assert [(a["kind"], a["required"]) for a in prog["attachments"]] == [
-        ("insured_employee_list", False),
-        ("business_license", False),
+    assert [(a["kind"], a["required"], a["required_by"]) for a in prog["attachments"]] == [
+        ("insured_employee_list", True, "require_insured_employee_list"),
+        ("business_license", False, "require_business_license"),
     ]
     expert = ok(client.get(f"{API}/programs/makerspace_recognition"))
-    assert expert["workflow"]["id"] == "expert-v1"
+    assert expert["workflow"]["id"] == "recognition-v1"  # ends 已认定, no 拨付
     assert {"kind": "business_license", "required": True}.items() <= expert["attachments"][
         0
     ].items()
@@ -146,6 +148,7 @@ def test_the_case_list_is_paged_by_an_opaque_cursor_and_filtered(client, world, 
         cases.create_draft(world["applicant"], "employment_driving_grant", grant(2015 + i)).id
         for i in range(5)
     ]
+    attach_for_submit(ids[0], world["applicant"])
     cases.act(world["applicant"], ids[0], "submit")
     me = api_token(client, "grad1")
     seen: list[int] = []
@@ -194,6 +197,7 @@ def test_the_case_list_is_paged_by_an_opaque_cursor_and_filtered(client, world, 
 def _to_city_approved(world, data: dict, applicant=None) -> int:
     applicant = applicant or world["applicant"]
     case = cases.create_draft(applicant, "employment_driving_grant", data)
+    attach_for_submit(case, applicant)
     cases.act(applicant, case.id, "submit")
     cases.act(world["county"], case.id, "accept")
     cases.act(world["county"], case.id, "county_approve")
@@ -309,6 +313,7 @@ def test_experts_are_assigned_score_and_conclude_through_the_api(client, world, 
     case = cases.create_draft(operator, "makerspace_recognition", data)
     for kind in ("business_license", "lease_or_deed", "resident_list", "operations_report"):
         attachments.upload(operator, case.id, kind, f"{kind}.pdf", io.BytesIO(PDF))
+    attach_for_submit(case, operator)
     cases.act(operator, case.id, "submit")
     county = factory.staff("county_reviewer", district="330402", username="nanhu")
     cases.act(county, case.id, "accept")
@@ -327,7 +332,9 @@ def test_experts_are_assigned_score_and_conclude_through_the_api(client, world, 
         headers = api_token(client, expert.username)
         assert "expert_score" in ok(client.get(url, headers=headers))["allowed_actions"]
         scored = client.post(
-            f"{url}/actions/expert_score", json={"score": 80 + i, "comment": "好"}, headers=headers
+            f"{url}/actions/expert_score",
+            json={"scores": recognition_scores(80 + i), "opinion": "好"},
+            headers=headers,
         )
         assert scored.status_code == 200, scored.get_json()
         assert scored.get_json()["state"] == "county_approved"

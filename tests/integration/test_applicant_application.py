@@ -9,7 +9,7 @@ import re
 import sqlalchemy as sa
 
 from tests.conftest import csrf_from, form_post, login_as
-from tests.helpers import MINIMAL_PDF, open_batch
+from tests.helpers import MINIMAL_PDF, attach_for_submit, open_batch
 from zhongchuang.cases import engine as cases
 from zhongchuang.extensions import db
 from zhongchuang.models import Application, Attachment
@@ -108,6 +108,7 @@ def test_the_explanation_and_amount_are_shown_before_submission(client, factory)
 
     resp = form_post(client, "/apply/employment_driving_grant", {**GRANT, "do": "save"})
     case_id = int(resp.headers["Location"].rsplit("/", 1)[1])
+    attach_for_submit(case_id, person)
     page = _text(client.get(f"/applications/{case_id}"))
     elig = page[page.index('id="eligibility"') : page.index('id="actions"')]
     assert "符合条件" in elig
@@ -149,6 +150,7 @@ def test_submission_without_a_required_attachment_is_refused(client, factory):
     assert _case(case.id).state == "draft"
 
     assert _upload(client, case.id, "insurance_record").status_code == 302
+    attach_for_submit(case, person)  # the program's other required materials
     resp = _act(client, case.id, "submit")
     assert resp.status_code == 302
     assert _case(case.id).state == "submitted"
@@ -164,6 +166,7 @@ def test_a_return_is_answered_by_editing_replacing_a_file_and_resubmitting(clien
     )
     login_as(client, person)
     _upload(client, case.id, "insurance_record", name="旧的缴费记录.pdf")
+    attach_for_submit(case, person)  # the program's other required materials
     assert _act(client, case.id, "submit").status_code == 302
 
     login_as(client, county)
@@ -175,7 +178,11 @@ def test_a_return_is_answered_by_editing_replacing_a_file_and_resubmitting(clien
         client,
         case.id,
         "return",
-        {"reason": "缴费记录不清晰，请补充社保机构盖章的缴费记录。", "articles": "四(一)"},
+        {
+            "reason": "缴费记录不清晰，请补充社保机构盖章的缴费记录。",
+            "articles": "四(一)",
+            "item-insurance_record": "缴费记录缺少社保机构盖章",
+        },
     )
     assert resp.status_code == 302
     assert _case(case.id).state == "returned"
@@ -192,7 +199,9 @@ def test_a_return_is_answered_by_editing_replacing_a_file_and_resubmitting(clien
     assert resp.status_code == 302
     assert _upload(client, case.id, "insurance_record", name="盖章缴费记录.pdf").status_code == 302
     rows = db.session.execute(
-        sa.select(Attachment.filename, Attachment.current).order_by(Attachment.id)
+        sa.select(Attachment.filename, Attachment.current)
+        .where(Attachment.kind == "insurance_record")
+        .order_by(Attachment.id)
     ).all()
     assert [tuple(r) for r in rows] == [("旧的缴费记录.pdf", False), ("盖章缴费记录.pdf", True)]
     assert _act(client, case.id, "submit").status_code == 302
@@ -210,6 +219,7 @@ def test_a_reason_is_asked_for_next_to_its_field(client, factory):
     open_batch(factory, "employment_driving_grant")
     person = factory.person()
     case = cases.create_draft(person, "employment_driving_grant", GRANT)
+    attach_for_submit(case, person)
     cases.act(person, case.id, "submit")
     login_as(client, factory.staff("county_reviewer", district="330411"))
 
@@ -225,6 +235,7 @@ def test_the_applicant_withdraws(client, factory):
     open_batch(factory, "employment_driving_grant")
     person = factory.person()
     case = cases.create_draft(person, "employment_driving_grant", GRANT)
+    attach_for_submit(case, person)
     cases.act(person, case.id, "submit")
     login_as(client, person)
     page = _text(client.get(f"/applications/{case.id}"))
@@ -280,6 +291,7 @@ def test_objections_and_expert_work_stay_hidden_from_the_applicant(client, facto
     county = factory.staff("county_reviewer", district="330411")
     city = factory.staff("city_reviewer")
     case = cases.create_draft(person, "employment_driving_grant", GRANT)
+    attach_for_submit(case, person)
     cases.act(person, case.id, "submit")
     cases.act(county, case.id, "accept")
     cases.act(county, case.id, "county_approve")

@@ -11,7 +11,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from tests.conftest import csrf_from, login_as
-from tests.helpers import MINIMAL_PDF, PNG, office_file, open_batch
+from tests.helpers import MINIMAL_PDF, PNG, attach_for_submit, office_file, open_batch
 from zhongchuang.cases import engine as cases
 from zhongchuang.extensions import db
 from zhongchuang.models import Attachment, AuditEvent
@@ -160,10 +160,12 @@ def test_replacing_keeps_the_old_file_and_uploads_stop_after_submission(client, 
     page = client.get(f"/applications/{case.id}").get_data(as_text=True)
     assert "此前的版本" in page
 
+    attach_for_submit(case, person)
     cases.act(person, case.id, "submit")
+    before = len(_rows())
     resp = _upload(client, case.id, MINIMAL_PDF, "late.pdf")
     assert resp.status_code == 409
-    assert len(_rows()) == 2
+    assert len(_rows()) == before
     assert 'enctype="multipart/form-data"' not in client.get(f"/applications/{case.id}").get_data(
         as_text=True
     )
@@ -192,7 +194,9 @@ def test_downloads_are_attachments_for_those_who_may_see_the_case_only(client, f
     other_county = factory.staff("county_reviewer", district="330402")
     login_as(client, county)
     assert client.get(url).status_code == 404
+    attach_for_submit(case, person)
     cases.act(person, case.id, "submit")
+    before = len(_rows())
     resp = client.get(url)
     assert resp.status_code == 200
     resp.close()
@@ -201,7 +205,7 @@ def test_downloads_are_attachments_for_those_who_may_see_the_case_only(client, f
     # Nor may a reviewer upload.
     login_as(client, county)
     assert _upload(client, case.id, MINIMAL_PDF, "x.pdf").status_code in (403, 409)
-    assert len(_rows()) == 1
+    assert len(_rows()) == before
 
 
 def test_an_unknown_kind_or_no_file_is_a_field_error(client, factory):

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import form_post, login_as
-from tests.helpers import open_batch
+from tests.helpers import attach_for_submit, open_batch
 from zhongchuang.cases import engine as cases
 from zhongchuang.documents.pdf import KNOWN_FONTS, find_cjk_font
 from zhongchuang.extensions import db
@@ -44,6 +44,7 @@ def submitted(factory):
     open_batch(factory, "employment_driving_grant")
     person = factory.person(name="陈小红")
     case = cases.create_draft(person, "employment_driving_grant", GRANT)
+    attach_for_submit(case, person)
     cases.act(person, case.id, "submit")
     return person, case
 
@@ -99,7 +100,11 @@ def test_a_return_produces_a_letter_citing_the_article_and_reason(client, factor
     resp = form_post(
         client,
         f"/applications/{case.id}/actions/return",
-        {"return-reason": "参保人员名单缺少社保机构盖章。", "return-articles": "四(一)"},
+        {
+            "return-reason": "参保人员名单缺少社保机构盖章。",
+            "return-articles": "四(一)",
+            "return-item-employees_insured": "参保人员名单缺少社保机构盖章",
+        },
         page=f"/applications/{case.id}",
     )
     assert resp.status_code == 302

@@ -8,7 +8,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from tests.conftest import form_post, login_as
-from tests.helpers import open_batch
+from tests.helpers import attach_for_submit, open_batch
 from zhongchuang.cases import engine as cases
 from zhongchuang.extensions import db
 from zhongchuang.models import Application, Notification, OutboxMail
@@ -92,6 +92,7 @@ def _submitted_case(factory, email_person=True):
     open_batch(factory, "employment_driving_grant")
     person = factory.person(name="陈小红")
     case = cases.create_draft(person, "employment_driving_grant", GRANT)
+    attach_for_submit(case, person)
     cases.act(person, case.id, "submit")
     county = factory.staff("county_reviewer", district="330411")
     return person, case, county

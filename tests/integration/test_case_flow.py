@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from tests.helpers import attach_required
+from tests.helpers import attach_for_submit, attach_required
+from tests.integration.reviewer_support import expert_score
 from zhongchuang.audit import chain as audit
 from zhongchuang.cases import engine as cases
 from zhongchuang.cases.engine import ActionInput
@@ -27,6 +28,10 @@ from zhongchuang.notices import operations as notices
 from zhongchuang.policy.identity import make_credit_code
 
 BUSINESS = make_credit_code("330411", "MA1000001")  # 秀洲区
+
+
+#: 一次性告知: what a return names (at least one item).
+ITEMS = [{"target": "employees_insured", "message": "参保人数与参保名单不一致"}]
 
 
 def grant_data(employees: int = 5, code: str = BUSINESS) -> dict:
@@ -61,6 +66,7 @@ def test_a_case_goes_from_draft_to_disbursed_and_the_chain_verifies(world, clock
     case = cases.create_draft(w["applicant"], "employment_driving_grant", grant_data())
     assert case.state == "draft"
     assert case.district == "330411"  # from the business's credit code
+    attach_for_submit(case, w["applicant"])
     case = cases.act(w["applicant"], case.id, "submit")
     assert case.state == "submitted"
     assert case.eligible is True
@@ -107,6 +113,7 @@ def test_a_case_goes_from_draft_to_disbursed_and_the_chain_verifies(world, clock
 
 def test_an_ineligible_case_cannot_be_submitted_and_says_why(world):
     case = cases.create_draft(world["applicant"], "employment_driving_grant", grant_data(2))
+    attach_for_submit(case, world["applicant"])
     with pytest.raises(GuardFailed) as err:
         cases.act(world["applicant"], case.id, "submit")
     assert "不足3人" in err.value.message
@@ -115,6 +122,7 @@ def test_an_ineligible_case_cannot_be_submitted_and_says_why(world):
 
 def test_reviewer_of_another_district_sees_nothing(world):
     case = cases.create_draft(world["applicant"], "employment_driving_grant", grant_data())
+    attach_for_submit(case, world["applicant"])
     cases.act(world["applicant"], case.id, "submit")
     with pytest.raises(NotFound):
         cases.act(world["other_county"], case.id, "accept")
@@ -128,6 +136,7 @@ def test_four_eyes_and_budget(world, factory):
         ["county_reviewer", "city_reviewer"], district="330411", username="both"
     )
     case = cases.create_draft(w["applicant"], "employment_driving_grant", grant_data(12))
+    attach_for_submit(case, w["applicant"])
     cases.act(w["applicant"], case.id, "submit")
     cases.act(reviewer, case.id, "accept")
     cases.act(reviewer, case.id, "county_approve")
@@ -141,11 +150,18 @@ def test_four_eyes_and_budget(world, factory):
 def test_return_needs_a_reason_and_an_article_and_the_applicant_resubmits(world):
     w = world
     case = cases.create_draft(w["applicant"], "employment_driving_grant", grant_data())
+    attach_for_submit(case, w["applicant"])
     cases.act(w["applicant"], case.id, "submit")
     with pytest.raises(GuardFailed):
-        cases.act(w["county"], case.id, "return", ActionInput(reason="材料不全"))
-    cases.act(w["county"], case.id, "return", ActionInput(reason="缺参保名单", articles=["四(一)"]))
+        cases.act(w["county"], case.id, "return", ActionInput(reason="材料不全", items=ITEMS))
+    cases.act(
+        w["county"],
+        case.id,
+        "return",
+        ActionInput(reason="缺参保名单", articles=["四(一)"], items=ITEMS),
+    )
     case = cases.update_draft(w["applicant"], case.id, {"employees_insured": 6}, None)
+    attach_for_submit(case, w["applicant"])
     case = cases.act(w["applicant"], case.id, "submit")
     assert case.state == "submitted"
     assert case.computed_amount == Decimal("5000.00")
@@ -153,6 +169,7 @@ def test_return_needs_a_reason_and_an_article_and_the_applicant_resubmits(world)
 
 def test_stale_version_is_a_conflict(world):
     case = cases.create_draft(world["applicant"], "employment_driving_grant", grant_data())
+    attach_for_submit(case, world["applicant"])
     v = cases.act(world["applicant"], case.id, "submit").version
     cases.act(world["county"], case.id, "accept", ActionInput(version=v))
     with pytest.raises(VersionConflict):
@@ -161,14 +178,17 @@ def test_stale_version_is_a_conflict(world):
 
 def test_the_same_business_year_cannot_be_claimed_twice(world, factory):
     first = cases.create_draft(world["applicant"], "employment_driving_grant", grant_data())
+    attach_for_submit(first, world["applicant"])
     cases.act(world["applicant"], first.id, "submit")
     other = factory.person(name="赵六")
     second = cases.create_draft(other, "employment_driving_grant", grant_data())
+    attach_for_submit(second, other)
     with pytest.raises(DomainError) as err:
         cases.act(other, second.id, "submit")
     assert err.value.code in ("duplicate_benefit", "guard_failed")
     # Withdrawing the first releases the claim.
     cases.act(world["applicant"], first.id, "withdraw")
+    attach_for_submit(second, other)
     assert cases.act(other, second.id, "submit").state == "submitted"
 
 
@@ -176,6 +196,7 @@ def test_a_draft_is_invisible_to_reviewers_and_steps_cannot_be_skipped(world):
     case = cases.create_draft(world["applicant"], "employment_driving_grant", grant_data())
     with pytest.raises(NotFound):
         cases.act(world["county"], case.id, "accept")
+    attach_for_submit(case, world["applicant"])
     cases.act(world["applicant"], case.id, "submit")
     with pytest.raises(InvalidTransition):
         cases.act(world["county"], case.id, "county_approve")
@@ -185,6 +206,7 @@ def test_no_new_application_after_the_repeal(world, clock):
     batches.update_batch(world["admin"], world["batch"].id, closes_on=date(2022, 3, 1))
     case = cases.create_draft(world["applicant"], "employment_driving_grant", grant_data())
     clock.set_today(date(2022, 1, 10))
+    attach_for_submit(case, world["applicant"])
     with pytest.raises(DomainError) as err:
         cases.act(world["applicant"], case.id, "submit")
     assert err.value.code == "policy_not_in_force"
@@ -211,6 +233,7 @@ def test_approved_recognition_creates_the_maker_space(app, factory, clock):
     }
     case = cases.create_draft(operator, "makerspace_recognition", data)
     attach_required(case, operator)
+    attach_for_submit(case, operator)
     case = cases.act(operator, case.id, "submit")
     assert case.eligible, case.explanation
     county = factory.staff("county_reviewer", district="330402")
@@ -222,7 +245,7 @@ def test_approved_recognition_creates_the_maker_space(app, factory, clock):
 
     assign_experts(city, case.id, [e.id for e in experts])
     for i, e in enumerate(experts):
-        cases.act(e, case.id, "expert_score", ActionInput(score=80 + i, comment="好"))
+        cases.act(e, case.id, "expert_score", expert_score(80 + i, "好"))
     case = cases.act(city, case.id, "expert_conclude")
     assert case.score_average == Decimal("81.00")
     cases.act(city, case.id, "city_approve")

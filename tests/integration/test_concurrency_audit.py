@@ -34,9 +34,10 @@ def _approved_at_county(factory, n: int, budget: Decimal) -> tuple[list[int], in
         code = make_credit_code("330411", f"MA{i:07d}")
         data = {"business_credit_code": code, "year": 2020, "employees_insured": 5}
         case = cases.create_draft(person, "employment_driving_grant", data)
-        from tests.helpers import attach_required
+        from tests.helpers import attach_for_submit, attach_required
 
         attach_required(case, person)
+        attach_for_submit(case, person)
         cases.act(person, case.id, "submit")
         cases.act(county, case.id, "accept")
         cases.act(county, case.id, "county_approve")

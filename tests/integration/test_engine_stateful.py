@@ -101,6 +101,7 @@ def test_random_action_sequences_keep_the_invariants(app, backend):
                 articles=["四(一)"] if article else [],
                 amount=amount,
                 payment_reference="PAY-1" if reason else None,
+                items=[{"target": "year", "message": "请填写年度"}] if article else [],
             )
             try:
                 cases.act(self.users[who], case_id, action, inp)

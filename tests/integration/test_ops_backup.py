@@ -49,16 +49,13 @@ def world(app, factory):
         "employees_insured": 5,
     }
     case = cases.create_draft(applicant, "employment_driving_grant", data)
-    cases.act(applicant, case.id, "submit")
-    cases.act(county, case.id, "accept")
-    case = cases.act(county, case.id, "county_approve")
     upload_dir = Path(app.config["UPLOAD_DIR"])
     (upload_dir / "ab").mkdir(parents=True, exist_ok=True)
     (upload_dir / "ab" / "ab12cd.bin").write_bytes(FILE_BYTES)
     db.session.add(
         Attachment(
             application_id=case.id,
-            kind="roster",
+            kind="insured_employee_list",  # the material the program requires
             filename="参保名单.csv",
             content_type="text/csv",
             size=len(FILE_BYTES),
@@ -69,6 +66,9 @@ def world(app, factory):
         )
     )
     db.session.commit()
+    cases.act(applicant, case.id, "submit")
+    cases.act(county, case.id, "accept")
+    case = cases.act(county, case.id, "county_approve")
     yield {"case_id": case.id, "city_id": city.id, "upload_dir": upload_dir}
     for path in sorted(upload_dir.rglob("*"), reverse=True):  # the next test starts empty
         path.unlink() if path.is_file() else path.rmdir()

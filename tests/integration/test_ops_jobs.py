@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from tests.conftest import build_app
+from tests.helpers import attach_for_submit
 from zhongchuang.cases import engine as cases
 from zhongchuang.cases.engine import ActionInput
 from zhongchuang.catalogue import batches
@@ -40,6 +41,7 @@ def case_in_notice(app, factory):
         "employees_insured": 5,
     }
     case = cases.create_draft(applicant, "employment_driving_grant", data)
+    attach_for_submit(case, applicant)
     cases.act(applicant, case.id, "submit")
     cases.act(county, case.id, "accept")
     cases.act(county, case.id, "county_approve")

@@ -10,9 +10,8 @@ from decimal import Decimal
 import pytest
 
 from tests.conftest import csrf_from
-from tests.integration.reviewer_support import World, recognition_case
+from tests.integration.reviewer_support import World, expert_score, recognition_case
 from zhongchuang.cases import engine as cases
-from zhongchuang.cases.engine import ActionInput
 from zhongchuang.errors import GuardFailed
 from zhongchuang.extensions import db
 from zhongchuang.models import Application, Batch, Notice, Objection
@@ -243,8 +242,8 @@ def test_expert_review_from_the_case_page(world, factory, client, login):
         data={"csrf_token": csrf, "experts": [experts[2].id]},
     )
 
-    cases.act(experts[0], case.id, "expert_score", ActionInput(score=80, comment="场地条件好"))
-    cases.act(experts[1], case.id, "expert_score", ActionInput(score=81))
+    cases.act(experts[0], case.id, "expert_score", expert_score(80, "场地条件好"))
+    cases.act(experts[1], case.id, "expert_score", expert_score(81))
     with pytest.raises(GuardFailed) as err:
         cases.act(world.city, case.id, "expert_conclude")
     assert "至少需要 3 份" in err.value.message
@@ -258,7 +257,7 @@ def test_expert_review_from_the_case_page(world, factory, client, login):
     html = client.get(f"/applications/{case.id}").get_data(as_text=True)
     assert "场地条件好" not in html
     assert 'id="rv-average"' not in html
-    cases.act(experts[2], case.id, "expert_score", ActionInput(score=82))
+    cases.act(experts[2], case.id, "expert_score", expert_score(82))
     case = cases.act(world.city, case.id, "expert_conclude")
     assert case.score_average == Decimal("81.00")
     login(client, world.city)

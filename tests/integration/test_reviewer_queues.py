@@ -9,9 +9,8 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from tests.integration.reviewer_support import World, recognition_case
+from tests.integration.reviewer_support import World, expert_score, recognition_case
 from zhongchuang.cases import engine as cases
-from zhongchuang.cases.engine import ActionInput
 from zhongchuang.catalogue import batches
 from zhongchuang.errors import ValidationFailed
 from zhongchuang.extensions import db
@@ -101,7 +100,7 @@ def test_city_expert_and_finance_queues_hold_their_stages(world, factory, clock)
     assign_experts(world.city, rec.id, [e1.id])
     assert ids(queues.queue_page(e1)) == [rec.id]
     assert ids(queues.queue_page(e2)) == []
-    cases.act(e1, rec.id, "expert_score", ActionInput(score=90, comment="好"))
+    cases.act(e1, rec.id, "expert_score", expert_score(90, "好"))
     assert queues.waiting_count(e1) == 0
 
     # Finance: approved cases (the notice period over).
@@ -179,7 +178,8 @@ def test_queue_page_filters_by_query_string_and_refuses_bad_input(world, client,
     for bad in (
         "/review?amount_min=abc",
         "/review?submitted_from=2021-03-20&submitted_to=2021-03-01",
-        "/review?state=disbursed",
+        "/review?state=no_such_state",  # every state is offered (release 2), not this
+        "/review?view=evil",
         "/review?sort=evil",
         "/review?cursor=not-a-cursor",
         "/review?cursor=WyJkdWUiLDEsMl0",  # a well-formed cursor of the wrong shape

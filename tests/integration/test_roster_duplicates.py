@@ -7,6 +7,7 @@ import io
 
 import pytest
 
+from tests.helpers import attach_for_submit
 from tests.integration.roster_support import (
     ROW_AMOUNT,
     csv_bytes,
@@ -37,6 +38,7 @@ def test_a_person_month_held_by_another_enterprise_is_refused_naming_its_case(wo
     number = graduate_id(1)
     first = world.draft()
     upload(world.enterprise, first, person_rows(number, months(7, 9)))
+    attach_for_submit(first, world.enterprise)
     cases.act(world.enterprise, first.id, "submit")
 
     second = world.draft(world.other_enterprise)
@@ -58,12 +60,14 @@ def test_the_second_of_two_drafts_claiming_a_person_month_cannot_be_submitted(wo
     # Drafts claim nothing yet: both rosters pass.
     assert upload(world.enterprise, first, person_rows(number, months(7, 8))).accepted == 2
     assert upload(world.other_enterprise, second, person_rows(number, months(8, 9))).accepted == 2
+    attach_for_submit(first, world.enterprise)
     cases.act(world.enterprise, first.id, "submit")
 
     page = roster.roster_page(world.other_enterprise, second.id)
     assert [(w.kind, w.month, w.other_numbers) for w in page.warnings] == [
         ("month", "2020-08", (first.number,))
     ]
+    attach_for_submit(second, world.other_enterprise)
     with pytest.raises(DomainError) as err:
         cases.act(world.other_enterprise, second.id, "submit")
     assert err.value.code == "duplicate_benefit"
@@ -79,9 +83,11 @@ def test_the_unique_index_refuses_the_duplicate_even_when_both_were_judged_at_on
     second = world.draft(world.other_enterprise)
     upload(world.enterprise, first, person_rows(number, months(7, 7)))
     upload(world.other_enterprise, second, person_rows(number, months(7, 7)))
+    attach_for_submit(first, world.enterprise)
     cases.act(world.enterprise, first.id, "submit")
     # As if the second submit had been judged before the first one committed.
     monkeypatch.setattr(eligibility, "find_duplicate", lambda case, claims: None)
+    attach_for_submit(second, world.other_enterprise)
     with pytest.raises(DomainError) as err:
         cases.act(world.other_enterprise, second.id, "submit")
     assert err.value.code == "duplicate_benefit"
@@ -92,6 +98,7 @@ def test_a_withdrawn_case_no_longer_blocks_its_months(world):
     number = graduate_id(1)
     first = world.draft()
     upload(world.enterprise, first, person_rows(number, months(7, 8)))
+    attach_for_submit(first, world.enterprise)
     cases.act(world.enterprise, first.id, "submit")
     cases.act(world.enterprise, first.id, "withdraw")
     second = world.draft(world.other_enterprise)
@@ -113,6 +120,7 @@ def test_twelve_months_at_most_across_two_enterprises(world):
     first = world.draft(period_start="2019-07", period_end="2020-02")
     rows = [graduated_2019(number, m) for m in months(7, 12, 2019) + months(1, 2)]
     assert upload(world.enterprise, first, rows).accepted == 8
+    attach_for_submit(first, world.enterprise)
     cases.act(world.enterprise, first.id, "submit")
 
     second = world.draft(world.other_enterprise, period_start="2020-03", period_end="2020-08")
@@ -137,7 +145,9 @@ def test_two_drafts_that_together_exceed_the_cap_cannot_both_be_submitted(world)
         [graduated_2019(number, m) for m in months(7, 12, 2019) + months(1, 2)],
     )
     upload(world.other_enterprise, second, [graduated_2019(number, m) for m in months(3, 8)])
+    attach_for_submit(first, world.enterprise)
     cases.act(world.enterprise, first.id, "submit")
+    attach_for_submit(second, world.other_enterprise)
     with pytest.raises(DomainError) as err:
         cases.act(world.other_enterprise, second.id, "submit")
     assert err.value.code == "duplicate_benefit"

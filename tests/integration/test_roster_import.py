@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from tests.helpers import attach_for_submit
 from tests.integration.roster_support import (
     HEADER_EN,
     HEADER_ZH,
@@ -346,6 +347,7 @@ def test_only_the_applicant_uploads_and_only_while_the_case_is_editable(world, f
     member.organization_id = world.enterprise.organization_id
     db.session.commit()
     assert upload(world, case, data, user=member).accepted == 1  # a member of the enterprise
+    attach_for_submit(case, world.enterprise)
     cases.act(world.enterprise, case.id, "submit")
     with pytest.raises(Forbidden) as err:
         upload(world, case, data)

@@ -7,6 +7,7 @@ import io
 import pytest
 import sqlalchemy as sa
 
+from tests.helpers import attach_for_submit
 from tests.integration.roster_support import (
     ROW_AMOUNT,
     csv_bytes,
@@ -126,11 +127,20 @@ def test_a_returned_case_takes_a_new_roster_and_its_claims_follow_at_resubmissio
 
     case = world.draft()
     upload(world, case, person_rows(graduate_id(1), months(7, 12)))
+    attach_for_submit(case, world.enterprise)
     cases.act(world.enterprise, case.id, "submit")
     cases.act(
-        world.county, case.id, "return", ActionInput(reason="花名册有误", articles=["四(一)"])
+        world.county,
+        case.id,
+        "return",
+        ActionInput(
+            reason="花名册有误",
+            articles=["四(一)"],
+            items=[{"target": "period_end", "message": "花名册月份超出申报期间"}],
+        ),
     )
     upload(world, case, person_rows(graduate_id(1), months(7, 9)))
+    attach_for_submit(case, world.enterprise)
     submitted = cases.act(world.enterprise, case.id, "submit")
     assert submitted.computed_amount == ROW_AMOUNT * 3
     periods = db.session.execute(

@@ -7,6 +7,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
+from tests.helpers import attach_for_submit
 from tests.integration.roster_support import (
     HEADER_ZH,
     csv_bytes,
@@ -86,6 +87,7 @@ def test_reviewers_see_the_roster_masked_and_cannot_upload(client, world, login)
         "r.csv",
         io.BytesIO(csv_bytes(person_rows(number, months(7, 8), "赵敏"))),
     )
+    attach_for_submit(case, world.enterprise)
     cases.act(world.enterprise, case.id, "submit")
     login(client, world.county)
     html = client.get(url(case)).get_data(as_text=True)
@@ -165,6 +167,7 @@ def test_the_page_names_the_other_case_by_number_and_nothing_else_of_it(client, 
     ):
         rows = person_rows(number, months(*span), "孙悟空")
         roster.import_roster(user, case.id, "r.csv", io.BytesIO(csv_bytes(rows)))
+    attach_for_submit(second, world.other_enterprise)
     cases.act(world.other_enterprise, second.id, "submit")  # holds 2020-08 and 2020-09
     login(client, world.enterprise)
     html = client.get(url(first)).get_data(as_text=True)

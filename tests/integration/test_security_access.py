@@ -38,7 +38,8 @@ from tests.integration.security_support import (
 MISSING_ID = 2147480000
 #: Who may see each case (everyone else must get exactly what a missing case gets).
 VISIBLE = {
-    "M": {"owner", "county", "expert", "city", "finance", "admin"},
+    # A recognition (outcome "recognition") never reaches finance.
+    "M": {"owner", "county", "expert", "city", "admin"},
     "P": {"owner", "county", "city", "finance", "admin"},
     "R": {"owner", "city", "finance", "admin"},
 }
@@ -58,6 +59,8 @@ POST   /notices/<notice_id>                                       -   422 422 42
 GET    /policies/<policy_id>                                      -   200 200 200 200 200 200 200 200 200 200
 GET    /programs/<code>                                           -   200 200 200 200 200 200 200 200 200 200
 POST   /programs/<code>                                           -   200 200 200 200 200 200 200 200 200 200
+GET    /programs/<code>/materials                                 -   200 200 200 200 200 200 200 200 200 200
+GET    /programs/<code>/materials.pdf                             -   200 200 200 200 200 200 200 200 200 200
 GET    /programs/<code>/workflow.svg                              -   200 200 200 200 200 200 200 200 200 200
 GET    /roster/template.xlsx                                      -   200 200 200 200 200 200 200 200 200 200
 GET    /static/<filename>                                         -   200 200 200 200 200 200 200 200 200 200
@@ -96,32 +99,32 @@ GET    /me                                                        -   302 200 20
 GET    /apply/<code>                                              M   302 200 403 403 403 403 403 403 403 403
 POST   /apply/<code>                                              M   302   - 403 403 403 403 403 403 403 403
 # --- one case -------------------------------------------------------------------------------------------------
-GET    /applications/<case_id>                                    M   302 200 404 200 404 200 404 200 200 200
+GET    /applications/<case_id>                                    M   302 200 404 200 404 200 404 200 404 200
 GET    /applications/<case_id>                                    P   302 200 404 200 404 404 404 200 200 200
 GET    /applications/<case_id>                                    R   302 200 404 404 404 404 404 200 200 200
-GET    /applications/<case_id>/summary                            M   302 200 404 200 404 200 404 200 200 200
+GET    /applications/<case_id>/summary                            M   302 200 404 200 404 200 404 200 404 200
 GET    /applications/<case_id>/summary.pdf                        P   302 200 404 200 404 404 404 200 200 200
-GET    /applications/<case_id>/letters/<event_id>                 M   302 200 404 200 404 200 404 200 200 200
-GET    /applications/<case_id>/letters/<event_id>.pdf             M   302 200 404 200 404 200 404 200 200 200
-GET    /applications/<case_id>/attachments/<attachment_id>        M   302 200 404 200 404 200 404 200 200 200
-POST   /applications/<case_id>/attachments                        M   302 409 404 403 404 403 404 403 403 403
+GET    /applications/<case_id>/letters/<event_id>                 M   302 200 404 200 404 200 404 200 404 200
+GET    /applications/<case_id>/letters/<event_id>.pdf             M   302 200 404 200 404 200 404 200 404 200
+GET    /applications/<case_id>/attachments/<attachment_id>        M   302 200 404 200 404 200 404 200 404 200
+POST   /applications/<case_id>/attachments                        M   302 409 404 403 404 403 404 403 404 403
 POST   /applications/<case_id>/attachments                        R   302   - 404 404 404 404 404 403 403 403
-GET    /applications/<case_id>/edit                               M   302 403 404 403 404 403 404 403 403 403
+GET    /applications/<case_id>/edit                               M   302 403 404 403 404 403 404 403 404 403
 GET    /applications/<case_id>/edit                               R   302 200 404 404 404 404 404 403 403 403
 POST   /applications/<case_id>/edit                               R   302   - 404 404 404 404 404 403 403 403
-POST   /applications/<case_id>/actions/<action>                   M   302 403 404 403 404 403 404   - 403 403  action=city_approve
+POST   /applications/<case_id>/actions/<action>                   M   302 403 404 403 404 403 404   - 404 403  action=city_approve
 POST   /applications/<case_id>/actions/<action>                   P   302 403 404 403 404 404 404 403 409 403  action=disburse
 GET    /applications/<case_id>/roster                             R   302 200 404 404 404 404 404 200 200 200
 GET    /applications/<case_id>/roster                             M   302 404 404 404 404 404 404 404 404 404
 POST   /applications/<case_id>/roster                             R   302   - 404 404 404 404 404 403 403 403
 GET    /applications/<case_id>/roster/rejected.xlsx               R   302 200 404 404 404 404 404 200 200 200
 POST   /applications/<case_id>/identity-reveal                    P   302 403 404   - 404 404 404   - 403 403
-POST   /applications/<case_id>/identity-reveal                    M   302 403 404 404 404 403 404 404 403 403
+POST   /applications/<case_id>/identity-reveal                    M   302 403 404 404 404 403 404 404 404 403
 # --- the reviewer's workspace ---------------------------------------------------------------------------------
 GET    /review                                                    -   302 403 403 200 200 200 200 200 200 302
 POST   /review/batch                                              M   302 403 403 200 200 200 200 200 200 200
 POST   /review/applications/<case_id>/disburse                    P   302 403 403 403 404 404 404 403 409 403
-POST   /review/applications/<case_id>/experts                     M   302 403 403 403 404 403 404   - 403 403
+POST   /review/applications/<case_id>/experts                     M   302 403 403 403 404 403 404   - 404 403
 GET    /review/notices                                            -   302 403 403 403 403 403 403 200 403 200
 GET    /review/notices/new                                        -   302 403 403 403 403 403 403 200 403 403
 POST   /review/notices/new                                        P   302 403 403 403 403 403 403   - 403 403
@@ -175,16 +178,16 @@ GET    /api/v1/maker-spaces                                       -   200 200 20
 # --- API: applications ----------------------------------------------------------------------------------------
 GET    /api/v1/applications                                       -   401 200 200 200 200 200 200 200 200 200
 POST   /api/v1/applications                                       M   401   -   - 403 403 403 403 403 403 403
-GET    /api/v1/applications/<case_id>                             M   401 200 404 200 404 200 404 200 200 200
+GET    /api/v1/applications/<case_id>                             M   401 200 404 200 404 200 404 200 404 200
 GET    /api/v1/applications/<case_id>                             P   401 200 404 200 404 404 404 200 200 200
 GET    /api/v1/applications/<case_id>                             R   401 200 404 404 404 404 404 200 200 200
 PATCH  /api/v1/applications/<case_id>                             M   401 409 404 403 403 403 403 403 403 403
 PATCH  /api/v1/applications/<case_id>                             R   401   - 404 403 403 403 403 403 403 403
-POST   /api/v1/applications/<case_id>/actions/<action>            M   401 403 404 403 404 403 404   - 403 403  action=city_approve
+POST   /api/v1/applications/<case_id>/actions/<action>            M   401 403 404 403 404 403 404   - 404 403  action=city_approve
 POST   /api/v1/applications/<case_id>/actions/<action>            P   401 403 404 403 404 404 404 403 409 403  action=disburse
 POST   /api/v1/applications/<case_id>/attachments                 M   401 409 404 403 403 403 403 403 403 403
-GET    /api/v1/applications/<case_id>/attachments/<attachment_id> M   401 200 404 200 404 200 404 200 200 200
-GET    /api/v1/applications/<case_id>/audit                       M   401 403 403 200 404 200 404 200 200 200
+GET    /api/v1/applications/<case_id>/attachments/<attachment_id> M   401 200 404 200 404 200 404 200 404 200
+GET    /api/v1/applications/<case_id>/audit                       M   401 403 403 200 404 200 404 200 404 200
 POST   /api/v1/applications/<case_id>/experts                     M   401 403 403 403 403 403 403   - 403 403
 POST   /api/v1/applications/<case_id>/roster                      R   401   - 404 403 403 403 403 403 403 403
 POST   /api/v1/applications/<case_id>/identity-reveal             P   401 403 404   - 404 404 404   - 403 403

@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import ROOT, build_app
-from tests.helpers import MINIMAL_PDF, attach_required
+from tests.helpers import MINIMAL_PDF, attach_for_submit, attach_required
 from tests.integration.security_support import caller, upload_file_count
 from zhongchuang.audit import chain as audit
 from zhongchuang.cases import engine as cases
@@ -110,6 +110,7 @@ def test_a_worker_killed_between_the_state_change_and_the_commit(
     if backend != "postgresql":
         pytest.skip("a second process on the same database: PostgreSQL")
     attach_required(db.session.get(Application, grant["case"]), grant["person"])
+    attach_for_submit(grant["case"], grant["person"])
     cases.act(grant["person"], grant["case"], "submit")
     before = _state(grant["case"])
     assert before[0] == "submitted"
@@ -343,6 +344,7 @@ def test_two_browsers_saving_the_same_form_one_is_told_of_the_conflict(app, gran
 
 def test_two_reviewers_acting_on_the_same_version_one_is_a_409(app, grant, factory):
     attach_required(db.session.get(Application, grant["case"]), grant["person"])
+    attach_for_submit(grant["case"], grant["person"])
     case = cases.act(grant["person"], grant["case"], "submit")
     other = factory.staff("county_reviewer", district="330411", username="f_county2")
     a, b = caller(app, grant["county"]), caller(app, other)

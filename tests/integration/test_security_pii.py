@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import build_app
-from tests.helpers import attach_required
+from tests.helpers import attach_for_submit, attach_required
 from tests.integration.roster_support import csv_bytes, graduate_id, make_world, person_rows
 from tests.integration.security_support import caller
 from zhongchuang.audit import chain as audit
@@ -142,6 +142,7 @@ def person_case(app, factory):
         },
     )
     attach_required(draft, person)
+    attach_for_submit(draft, person)
     case = cases.act(person, draft.id, "submit")
     number = vault().decrypt(db.session.get(Person, person.person_id).id_number_enc)
     return {

@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event
 
+from tests.helpers import attach_for_submit
 from zhongchuang.cases import engine as cases
 from zhongchuang.catalogue import batches
 from zhongchuang.extensions import db
@@ -56,6 +57,7 @@ def _submit_cases(applicant_id: int, start: int, n: int) -> list[int]:
                 "employees_insured": 5,
             },
         )
+        attach_for_submit(case, applicant)
         cases.act(applicant, case.id, "submit")
         ids.append(case.id)
     return ids

@@ -41,6 +41,7 @@ from tests.conftest import (
     csrf_from,
     drop_postgres_database,
 )
+from tests.helpers import attach_for_submit
 from zhongchuang.cases import engine as cases
 from zhongchuang.cases.engine import ActionInput
 from zhongchuang.catalogue import batches
@@ -244,6 +245,7 @@ def _seed(url: str, tmp: Path) -> dict:
             "employees_insured": 5,
         }
         case = cases.create_draft(applicant, "employment_driving_grant", data)
+        attach_for_submit(case, applicant)
         cases.act(applicant, case.id, "submit")
         cases.act(county, case.id, "accept")
         cases.act(county, case.id, "county_approve")

@@ -478,6 +478,8 @@ class MakerSpaceSchema(BaseSchema):
     level = fields.String()
     district = fields.String()
     recognised_on = fields.Date()
+    address = fields.String(allow_none=True)
+    certificate_number = fields.String(allow_none=True, metadata={"description": "认定证书编号"})
     operator = fields.String(allow_none=True)
     application_id = fields.Integer(allow_none=True)
 
@@ -494,6 +496,8 @@ def list_maker_spaces() -> list:
             "level": s.level,
             "district": s.district,
             "recognised_on": s.recognised_on,
+            "address": s.address,
+            "certificate_number": s.certificate_number,
             "operator": s.operator.name if s.operator is not None else None,
             "application_id": s.application_id,
         }

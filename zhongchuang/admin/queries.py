@@ -128,6 +128,35 @@ def all_parameters() -> list[ParameterRow]:
     return [ParameterRow(p, doc, code, name) for p, doc, code, name in rows]
 
 
+@dataclass(frozen=True)
+class CriteriaRow:
+    """专家评审指标 of one program with expert review, as its catalogue entry gives them."""
+
+    program_code: str
+    program_name: str
+    criteria: list[dict[str, Any]]
+    confirmed: bool
+    source: str | None
+
+
+def expert_criteria_rows() -> list[CriteriaRow]:
+    """The criteria of every program with expert review, and whether a published text
+    confirms them (none does: they are shown as unconfirmed)."""
+    programs = db.session.execute(
+        sa.select(Program).where(Program.expert_review.is_(True)).order_by(Program.id)
+    ).scalars()
+    return [
+        CriteriaRow(
+            program_code=p.code,
+            program_name=p.name,
+            criteria=list(p.definition.get("expert_criteria") or []),
+            confirmed=bool(p.definition.get("expert_criteria_confirmed", False)),
+            source=p.definition.get("expert_criteria_source"),
+        )
+        for p in programs
+    ]
+
+
 def batches_matching(program: str | None = None) -> sa.Select[tuple[Batch]]:
     """The batches of one program (or all), for the admin page and the API alike."""
     stmt = sa.select(Batch).join(Program, Program.id == Batch.program_id)

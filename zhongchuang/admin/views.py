@@ -460,7 +460,11 @@ def batch_edit(batch_id: int):  # noqa: ANN201
 
 @bp.route("/parameters")
 def parameters():  # noqa: ANN201
-    return render_template("admin/parameters.html", rows=admin_queries.all_parameters())
+    return render_template(
+        "admin/parameters.html",
+        rows=admin_queries.all_parameters(),
+        criteria_rows=admin_queries.expert_criteria_rows(),
+    )
 
 
 def _catalogue_page(

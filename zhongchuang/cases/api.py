@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Response, send_file, url_for
 from flask_smorest.fields import Upload
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
 from sqlalchemy.orm import joinedload, load_only
 
 from zhongchuang.api.auth import current_api_user, require_auth
@@ -26,7 +26,7 @@ from zhongchuang.api.schemas import (
     keyset_page,
     page_of,
 )
-from zhongchuang.cases import attachments
+from zhongchuang.cases import attachments, eligibility, time_limits
 from zhongchuang.cases import engine as cases
 from zhongchuang.cases import queries as case_view
 from zhongchuang.cases.engine import ActionInput
@@ -34,8 +34,10 @@ from zhongchuang.cases.visibility import case_search
 from zhongchuang.catalogue.api import RuleLineSchema
 from zhongchuang.errors import ValidationFailed
 from zhongchuang.models import STATES, Application, AuditEvent, Program, User
-from zhongchuang.review import experts
+from zhongchuang.review import experts, queues
 from zhongchuang.roster import operations as roster
+from zhongchuang.runtime import today
+from zhongchuang.workflow.clock import DUE_SOON_WORKING_DAYS
 from zhongchuang.workflow.machine import SCORE_MAX, SCORE_MIN, state_label
 
 blp = ApiBlueprint(
@@ -50,6 +52,7 @@ ACTIONS = (
     "submit",
     "withdraw",
     "accept",
+    "decline",
     "return",
     "county_approve",
     "county_reject",
@@ -89,6 +92,22 @@ class AttachmentSchema(BaseSchema):
     url = fields.String()
 
 
+class CorrectionItemSchema(BaseSchema):
+    target = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=60),
+        metadata={"description": "a field name or an attachment kind of the program"},
+    )
+    label = fields.String(dump_only=True)
+    message = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class CorrectionSchema(BaseSchema):
+    reason = fields.String(allow_none=True)
+    items = fields.List(fields.Nested(CorrectionItemSchema))
+    due_on = fields.String(allow_none=True, metadata={"description": "补正期限, YYYY-MM-DD"})
+
+
 class HistorySchema(BaseSchema):
     action = fields.String(allow_none=True, metadata={"description": "null: not a workflow step"})
     title = fields.String()
@@ -98,8 +117,12 @@ class HistorySchema(BaseSchema):
     role = fields.String(allow_none=True)
     at = fields.DateTime()
     reason = fields.String(allow_none=True)
+    opinion = fields.String(allow_none=True, metadata={"description": "审核意见"})
     articles = fields.List(fields.String())
     rules = fields.List(fields.String(), metadata={"description": "failed rules cited"})
+    items = fields.List(
+        fields.Nested(CorrectionItemSchema), metadata={"description": "return: the items"}
+    )
     note = fields.String(allow_none=True)
 
 
@@ -122,6 +145,19 @@ class ApplicationSummarySchema(BaseSchema):
     updated_at = fields.DateTime()
 
 
+class TimeLimitSchema(BaseSchema):
+    """办理时限: 法定 / 承诺 working days, counted from 受理, paused in 特殊环节."""
+
+    statutory_working_days = fields.Integer()
+    promised_working_days = fields.Integer()
+    started_on = fields.Date(allow_none=True)
+    due_on = fields.Date(allow_none=True)
+    elapsed_working_days = fields.Integer()
+    paused_working_days = fields.Integer()
+    paused = fields.Boolean()
+    overdue = fields.Boolean()
+
+
 class ApplicationSchema(ApplicationSummarySchema):
     data = fields.Dict()
     eligible = fields.Boolean(allow_none=True)
@@ -130,6 +166,20 @@ class ApplicationSchema(ApplicationSummarySchema):
     score_average = fields.Decimal(as_string=True, allow_none=True)
     payment_reference = fields.String(allow_none=True)
     disbursed_on = fields.Date(allow_none=True)
+    outcome = fields.String(metadata={"description": "payment | recognition (the program's)"})
+    expert_review = fields.Nested(
+        lambda: ExpertReviewSchema(),
+        allow_none=True,
+        metadata={
+            "description": "专家评审 (staff; programs with expert review), scores hidden "
+            "between experts until all have scored"
+        },
+    )
+    correction = fields.Nested(
+        CorrectionSchema,
+        allow_none=True,
+        metadata={"description": "while returned: every item to correct and the 补正期限"},
+    )
     allowed_actions = fields.List(
         fields.String(),
         metadata={
@@ -142,6 +192,14 @@ class ApplicationSchema(ApplicationSummarySchema):
         metadata={"description": "why the applicant cannot submit yet (rules, attachments)"},
     )
     history = fields.List(fields.Nested(HistorySchema))
+    time_limit = fields.Nested(
+        TimeLimitSchema,
+        allow_none=True,
+        metadata={
+            "description": "办理时限, from 受理 on (null before): paused while returned, in "
+            "expert review and in notice; stopped for good when the case ends"
+        },
+    )
 
 
 class ApplicationCreateSchema(BaseSchema):
@@ -159,6 +217,15 @@ class ApplicationPatchSchema(BaseSchema):
 
 class ApplicationListArgs(PageArgs):
     state = fields.String(load_default=None, validate=validate.OneOf(STATES))
+    view = fields.String(
+        load_default=None,
+        validate=validate.OneOf(queues.VIEWS),
+        metadata={
+            "description": "staff: waiting (待办), done (已办: I or my district acted), all, "
+            "overdue (超期: clock running, past due), due_soon (即将超期: due within "
+            f"{DUE_SOON_WORKING_DAYS} working days)"
+        },
+    )
     program = fields.String(load_default=None, validate=validate.Length(max=60))
     district = fields.String(load_default=None, validate=validate.Length(max=6))
     q = fields.String(
@@ -166,6 +233,14 @@ class ApplicationListArgs(PageArgs):
         validate=validate.Length(max=100),
         metadata={"description": "申报编号或申请人名称的一部分 / number or applicant name"},
     )
+
+
+def _whole_points(value: Any) -> None:
+    """A criterion's points: a whole number (``true`` is no score), 0 to the maximum."""
+    if isinstance(value, bool):
+        raise ValidationError("得分须为整数。/ Points must be a whole number.")
+    if not SCORE_MIN <= value <= SCORE_MAX:
+        raise ValidationError(f"得分须在 {SCORE_MIN} 至 {SCORE_MAX} 之间。/ Points out of range.")
 
 
 class ActionSchema(BaseSchema):
@@ -197,6 +272,34 @@ class ActionSchema(BaseSchema):
     objection_id = fields.Integer(
         load_default=None, allow_none=True, validate=validate.Range(min=1, max=2**31 - 1)
     )
+    opinion = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=2000),
+        metadata={"description": "审核意见, kept in the history (decisions)"},
+    )
+    items = fields.List(
+        fields.Nested(CorrectionItemSchema),
+        load_default=list,
+        validate=validate.Length(max=50),
+        metadata={"description": "return: every item to correct at once (一次性告知)"},
+    )
+    scores = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=60)),
+        values=fields.Integer(strict=True, validate=_whole_points),
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=50),
+        metadata={
+            "description": "expert_score: points per criterion code (GET /programs/<code> "
+            "expert_criteria); the total is computed",
+            "example": {"premises": 20, "team_mentors": 18},
+        },
+    )
+    conflict_declared = fields.Boolean(
+        load_default=False,
+        metadata={"description": "expert_score: 回避 — the expert declares a conflict"},
+    )
 
 
 class ExpertsRequestSchema(BaseSchema):
@@ -211,8 +314,34 @@ class ExpertSchema(BaseSchema):
     user_id = fields.Integer()
     username = fields.String()
     assigned_at = fields.DateTime()
-    score = fields.Integer(allow_none=True)
+    score = fields.Integer(allow_none=True, metadata={"description": "the total (computed)"})
+    scores = fields.Dict(
+        keys=fields.String(), values=fields.Integer(), allow_none=True, dump_default=None
+    )
+    opinion = fields.String(allow_none=True, dump_default=None)
     scored_at = fields.DateTime(allow_none=True)
+    recused = fields.Boolean(dump_default=False, metadata={"description": "回避 declared"})
+    recused_at = fields.DateTime(allow_none=True, dump_default=None)
+
+
+class ExpertCriterionRefSchema(BaseSchema):
+    code = fields.String()
+    label = fields.String()
+    max = fields.Integer()
+
+
+class ExpertReviewSchema(BaseSchema):
+    criteria = fields.List(fields.Nested(ExpertCriterionRefSchema))
+    scored = fields.Integer()
+    recused = fields.Integer()
+    pending = fields.Integer()
+    revealed = fields.Boolean(
+        metadata={
+            "description": "false: an expert sees only their own score until every expert "
+            "still assigned has scored"
+        }
+    )
+    experts = fields.List(fields.Nested(ExpertSchema))
 
 
 class ExpertListSchema(BaseSchema):
@@ -263,7 +392,7 @@ def summary_json(case: Application) -> dict[str, Any]:
         "program_name": case.program.name,
         "batch_id": case.batch_id,
         "state": case.state,
-        "state_label": state_label(case.state),
+        "state_label": state_label(case.state, workflow_id=case.workflow_id),
         "version": case.version,
         "applicant": applicant_json(case),
         "district": case.district,
@@ -286,6 +415,7 @@ SUMMARY_LOAD = (
         Application.batch_id,
         Application.state,
         Application.version,
+        Application.workflow_id,
         Application.applicant_name,
         Application.organization_id,
         Application.person_id,
@@ -339,8 +469,10 @@ def history(user: User, case: Application) -> list[dict[str, Any]]:
                 "role": ev.actor_role,
                 "at": ev.at,
                 "reason": entry.reason,
+                "opinion": entry.opinion,
                 "articles": entry.articles,
                 "rules": entry.rules,
+                "items": entry.items,
                 "note": entry.note,
             }
         )
@@ -360,11 +492,52 @@ def detail_json(user: User, case: Application) -> dict[str, Any]:
         score_average=case.score_average,
         payment_reference=case.payment_reference,
         disbursed_on=case.disbursed_on,
+        outcome=case.program.outcome,
+        correction=case.correction if case.state == "returned" else None,
+        expert_review=expert_review_json(user, case),
         allowed_actions=now.allowed,
         submit_blockers=now.submit_blockers,
         history=history(user, case),
     )
+    limit = time_limits.time_limit(case, today())
+    out["time_limit"] = limit.as_json() if limit is not None else None
     return out
+
+
+def expert_json(row: Any, *, revealed: bool = True) -> dict[str, Any]:
+    """One expert's assignment; ``revealed`` False leaves out the score and opinion."""
+    return {
+        "user_id": row.expert_id,
+        "username": row.expert.username,
+        "assigned_at": row.assigned_at,
+        "score": row.score if revealed else None,
+        "scores": dict(row.scores) if revealed and row.scores else None,
+        "opinion": row.comment if revealed else None,
+        "scored_at": row.scored_at,
+        "recused": row.recused,
+        "recused_at": row.recused_at,
+    }
+
+
+def expert_review_json(user: User, case: Application) -> dict[str, Any] | None:
+    """专家评审 as ``user`` may see it (``experts.expert_review``); None for applicants and
+    programs without expert review."""
+    if not case.program.expert_review or not case_view.is_staff_view(user):
+        return None
+    seen = experts.expert_review(user, case.id)
+    spec = eligibility.program_spec(case.program)
+    return {
+        "criteria": [
+            {"code": c.code, "label": c.label, "max": c.max} for c in spec.expert_criteria
+        ],
+        "scored": seen.scored,
+        "recused": seen.recused,
+        "pending": seen.pending,
+        "revealed": seen.revealed,
+        "experts": [
+            expert_json(r, revealed=seen.revealed or r.expert_id == user.id) for r in seen.rows
+        ],
+    }
 
 
 def _user() -> User:
@@ -408,6 +581,9 @@ def list_applications(args: dict) -> dict:
         )
     if args["district"]:
         stmt = stmt.where(Application.district == args["district"])
+    if args["view"]:
+        visible = cases.visibility_filter(user)
+        stmt = stmt.where(queues.view_scope(user, visible, args["view"], state=args["state"]))
     search = case_search(args["q"])
     if search is not None:
         stmt = stmt.where(search)
@@ -461,6 +637,10 @@ def act(body: dict, case_id: int, action: str) -> dict:
         comment=body["comment"],
         payment_reference=body["payment_reference"],
         objection_id=body["objection_id"],
+        opinion=body["opinion"],
+        items=[dict(i) for i in body["items"]],
+        scores=dict(body["scores"]) if body["scores"] is not None else None,
+        conflict_declared=body["conflict_declared"],
     )
     case = cases.act(user, case_id, action, inp)
     return detail_json(user, case)
@@ -476,19 +656,7 @@ def assign_experts(body: dict, case_id: int) -> dict:
     user = _user()
     experts.assign_experts(user, case_id, body["user_ids"])
     rows = experts.assignments(case_id)
-    return {
-        "application_id": case_id,
-        "experts": [
-            {
-                "user_id": r.expert_id,
-                "username": r.expert.username,
-                "assigned_at": r.assigned_at,
-                "score": r.score,
-                "scored_at": r.scored_at,
-            }
-            for r in rows
-        ],
-    }
+    return {"application_id": case_id, "experts": [expert_json(r) for r in rows]}
 
 
 @blp.route(f"/applications/<{ID}:case_id>/audit", methods=["GET"])
@@ -504,11 +672,17 @@ def case_audit(args: dict, case_id: int) -> dict:
     case = cases.get_visible(user, case_id)
     stmt = sa.select(AuditEvent).where(AuditEvent.application_id == case.id)
     rows, nxt = keyset_page(stmt, AuditEvent.id, args["limit"], args["cursor"], descending=False)
-    return {"items": [audit_event_json(ev) for ev in rows], "next_cursor": nxt}
+    # Another expert's scores stay hidden until every expert has scored.
+    details = experts.visible_details(user, case.id, rows)
+    return {
+        "items": [audit_event_json(ev, details=details[ev.id]) for ev in rows],
+        "next_cursor": nxt,
+    }
 
 
-def audit_event_json(ev: AuditEvent) -> dict[str, Any]:
-    """One audit event as the API gives it, with its hash and its predecessor's."""
+def audit_event_json(ev: AuditEvent, *, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One audit event as the API gives it, with its hash and its predecessor's
+    (``details``: the details as the caller may read them, when not all)."""
     return {
         "id": ev.id,
         "at": ev.at,
@@ -521,7 +695,7 @@ def audit_event_json(ev: AuditEvent) -> dict[str, Any]:
         "role": ev.actor_role,
         "reason": ev.reason,
         "articles": list(ev.articles or []),
-        "details": dict(ev.details or {}),
+        "details": dict(ev.details or {}) if details is None else details,
         "prev_hash": ev.prev_hash,
         "hash": ev.hash,
     }

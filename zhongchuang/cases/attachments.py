@@ -19,13 +19,14 @@ import unicodedata
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import BinaryIO
 
 import sqlalchemy as sa
 
 from zhongchuang.audit import chain as audit
-from zhongchuang.cases.eligibility import program_spec
+from zhongchuang.cases.eligibility import parameter_table, program_spec
 from zhongchuang.cases.visibility import get_visible, is_own
 from zhongchuang.errors import (
     Forbidden,
@@ -37,7 +38,11 @@ from zhongchuang.errors import (
 )
 from zhongchuang.extensions import db
 from zhongchuang.models import Application, Attachment, User
-from zhongchuang.runtime import now, setting
+from zhongchuang.policy.catalogue import AttachmentSpec
+from zhongchuang.policy.materials import Material, materials_on
+from zhongchuang.policy.materials import missing as policy_missing
+from zhongchuang.policy.parameters import ParameterTable
+from zhongchuang.runtime import now, setting, today
 from zhongchuang.uow import operation
 from zhongchuang.workflow.machine import EDITABLE_STATES
 
@@ -93,6 +98,10 @@ class ChecklistItem:
     required: bool
     help: str | None
     current: Attachment | None = None
+    #: ``"catalogue"`` or the ``flag`` parameter that decides ``required``.
+    required_by: str = "catalogue"
+    #: ``False`` when no published text backs the decision (参数未经确认).
+    confirmed: bool = True
     history: list[Attachment] = field(default_factory=list)
 
     @property
@@ -100,9 +109,42 @@ class ChecklistItem:
         return self.current is not None
 
 
-def _specs(case: Application) -> list:
-
+def _specs(case: Application) -> list[AttachmentSpec]:
     return list(program_spec(case.program).attachments)
+
+
+def materials_date(case: Application) -> date:
+    """The day a case's materials are judged by: today while the applicant may still
+    (re)submit it, else its submission date (从旧)."""
+    if case.state in EDITABLE_STATES or case.submitted_on is None:
+        return today()
+    return case.submitted_on
+
+
+def materials(
+    case: Application, on: date | None = None, params: ParameterTable | None = None
+) -> list[Material]:
+    """The program's materials, each required or optional on ``on`` (default
+    :func:`materials_date`) — ``policy.materials``' one answer."""
+    table = params if params is not None else parameter_table(case.program)
+    return materials_on(_specs(case), table, on or materials_date(case))
+
+
+def _current_kinds(case: Application) -> set[str]:
+    return set(
+        db.session.execute(
+            sa.select(Attachment.kind).where(
+                Attachment.application_id == case.id, Attachment.current.is_(True)
+            )
+        ).scalars()
+    )
+
+
+def missing(
+    case: Application, on: date | None = None, params: ParameterTable | None = None
+) -> list[Material]:
+    """The materials required on ``on`` that have no current file (提交前必备)."""
+    return policy_missing(materials(case, on, params), _current_kinds(case))
 
 
 def _rows(case: Application) -> list[Attachment]:
@@ -115,35 +157,28 @@ def _rows(case: Application) -> list[Attachment]:
     )
 
 
-def checklist(case: Application) -> list[ChecklistItem]:
-    """The program's kinds in catalogue order, each with its current file and older ones."""
+def checklist(
+    case: Application, on: date | None = None, params: ParameterTable | None = None
+) -> list[ChecklistItem]:
+    """The program's kinds in catalogue order, each required or optional on ``on``
+    (:func:`materials`), with its current file and older ones."""
     rows = _rows(case)
     items = []
-    for spec in _specs(case):
-        mine = [a for a in rows if a.kind == spec.kind]
+    for m in materials(case, on, params):
+        mine = [a for a in rows if a.kind == m.kind]
         items.append(
             ChecklistItem(
-                kind=spec.kind,
-                label=spec.label,
-                required=spec.required,
-                help=spec.help,
+                kind=m.kind,
+                label=m.label,
+                required=m.required,
+                help=m.help,
                 current=next((a for a in mine if a.current), None),
                 history=[a for a in mine if not a.current],
+                required_by=m.required_by,
+                confirmed=m.confirmed,
             )
         )
     return items
-
-
-def missing_attachments(case: Application) -> list[str]:
-    """The Chinese labels of the required kinds that have no current file (提交前必备)."""
-    have = set(
-        db.session.execute(
-            sa.select(Attachment.kind).where(
-                Attachment.application_id == case.id, Attachment.current.is_(True)
-            )
-        ).scalars()
-    )
-    return [s.label for s in _specs(case) if s.required and s.kind not in have]
 
 
 def kind_label(case: Application, kind: str) -> str:

@@ -16,9 +16,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zhongchuang.cases import eligibility
-from zhongchuang.cases.attachments import missing_attachments
-from zhongchuang.errors import GuardFailed, ValidationFailed
+from zhongchuang.cases import attachments, eligibility
+from zhongchuang.errors import ValidationFailed
 from zhongchuang.extensions import db
 from zhongchuang.models import (
     Application,
@@ -29,9 +28,10 @@ from zhongchuang.models import (
     Program,
     User,
 )
-from zhongchuang.policy.parameters import ParameterTable
+from zhongchuang.policy.parameters import ParameterError, ParameterTable
 from zhongchuang.runtime import now
 from zhongchuang.workflow import budget as budget_rules
+from zhongchuang.workflow import calendar as wcal
 from zhongchuang.workflow.guards import ActionRequest
 from zhongchuang.workflow.machine import (
     CHECKS,
@@ -55,6 +55,14 @@ class ActionInput:
     comment: str | None = None
     payment_reference: str | None = None
     objection_id: int | None = None
+    #: 审核意见 on a decision (``workflow.machine.DECISIONS``), kept in the history.
+    opinion: str | None = None
+    #: 一次性告知 on a return: ``[{"target": field or attachment kind, "message"}]``.
+    items: list[dict[str, str]] = field(default_factory=list)
+    #: 专家评分: points per criterion code (the total is computed from them).
+    scores: dict[str, int] | None = None
+    #: 回避: the expert declares a conflict of interest instead of scoring.
+    conflict_declared: bool = False
 
 
 @dataclass
@@ -108,13 +116,7 @@ def judge_eligibility(ctx: ActionContext) -> None:
         return  # the guards refuse the transition itself
     outcome = eligibility.evaluate_case(ctx.case, ctx.today, ctx.params)
     ctx.outcome = outcome
-    ctx.facts.update(
-        eligible=outcome.eligible,
-        eligibility_failures=tuple(outcome.failures),
-        policy_in_force_on_submission=outcome.policy_in_force,
-        duplicate_benefit=outcome.duplicate,
-        computed_amount=outcome.amount,
-    )
+    ctx.facts.update(outcome.submission_facts())
 
 
 def find_objection(ctx: ActionContext) -> None:
@@ -144,17 +146,16 @@ def default_amount(ctx: ActionContext) -> None:
         ctx.inp.amount = ctx.case.computed_amount
 
 
+def find_missing_attachments(ctx: ActionContext) -> None:
+    """Submit: the materials required on the submission day that have no file yet, as
+    ``(kind, label)`` for the guards (reported with the eligibility failures, all at once)."""
+    if ctx.case.state not in ctx.spec.sources:
+        return  # the guards refuse the transition itself
+    missing = attachments.missing(ctx.case, ctx.today, ctx.params)
+    ctx.facts["missing_attachments"] = tuple((m.kind, m.label) for m in missing)
+
+
 # --- checks (after the guards) ---------------------------------------------------------
-
-
-def attachments_complete(ctx: ActionContext) -> None:
-
-    missing = missing_attachments(ctx.case)
-    if missing:
-        raise GuardFailed(
-            f"尚缺必需的附件：{'、'.join(missing)}。请上传后再提交。",
-            errors={"attachments": [f"请上传“{label}”。" for label in missing]},
-        )
 
 
 # --- effects (with the transition) -----------------------------------------------------
@@ -174,6 +175,53 @@ def keep_eligibility(ctx: ActionContext) -> None:
     ctx.details["eligible"] = outcome.eligible
 
 
+def clear_correction(ctx: ActionContext) -> None:
+    """A resubmitted case has answered its correction (the items stay in the history)."""
+    ctx.case.correction = None
+    ctx.case.correction_due_on = None
+
+
+#: 补正期限 (working days from the return) and whether an overdue correction lapses.
+CORRECTION_DAYS_PARAMETER = "correction_working_days"
+LAPSE_PARAMETER = "lapse_when_correction_overdue"
+
+
+def _correction_targets(program: Program) -> dict[str, str]:
+    spec = eligibility.program_spec(program)
+    return {f.name: f.label for f in spec.fields} | {a.kind: a.label for a in spec.attachments}
+
+
+def record_correction(ctx: ActionContext) -> None:
+    """一次性告知: every item to correct (a field or a material of the program, with its
+    message) and the 补正期限, on the case and in the audit event."""
+    labels = _correction_targets(ctx.case.program)
+    unknown = [str(i.get("target")) for i in ctx.inp.items if i.get("target") not in labels]
+    if unknown:
+        raise ValidationFailed(
+            "补正事项须对应本事项的填报项目或申报材料。",
+            errors={"items": [f"“{t}”不是本事项的填报项目或材料。" for t in unknown]},
+        )
+    items = [
+        {"target": str(i["target"]), "label": labels[i["target"]], "message": str(i["message"])}
+        for i in ctx.inp.items
+    ]
+    days = int(ctx.params.value(CORRECTION_DAYS_PARAMETER, ctx.today))
+    due = wcal.due_date(ctx.today, days)
+    try:
+        lapses = bool(int(ctx.params.value(LAPSE_PARAMETER, ctx.today)))
+    except ParameterError:
+        lapses = False
+    ctx.case.correction = {
+        "reason": (ctx.inp.reason or "").strip() or None,
+        "items": items,
+        "due_on": due.isoformat(),
+        "lapses": lapses,
+    }
+    ctx.case.correction_due_on = due
+    ctx.details["items"] = items
+    ctx.details["correction_due_on"] = due.isoformat()
+
+
 def release_claims(ctx: ActionContext) -> None:
     eligibility.release_claims(ctx.case)
 
@@ -183,6 +231,8 @@ def note_first_approver(ctx: ActionContext) -> None:
 
 
 def record_score(ctx: ActionContext) -> None:
+    """专家评分: the points per criterion, their total (computed) and the opinion; or, with
+    a 回避 declared, the assignment marked recused (no score), for another expert."""
     assert ctx.user is not None
     assignment = db.session.execute(
         sa.select(ExpertAssignment).where(
@@ -190,16 +240,32 @@ def record_score(ctx: ActionContext) -> None:
             ExpertAssignment.expert_id == ctx.user.id,
         )
     ).scalar_one()
-    assignment.score = int(ctx.inp.score)  # type: ignore[arg-type]
-    assignment.comment = (ctx.inp.comment or "").strip() or None
+    opinion = (ctx.inp.opinion or "").strip() or (ctx.inp.comment or "").strip() or None
+    if ctx.inp.conflict_declared:
+        assignment.recused = True
+        assignment.recused_at = now()
+        assignment.comment = opinion
+        ctx.details["conflict_declared"] = True
+        ctx.details["recused"] = "专家声明回避，不参与本案评审，由市级审核人员另行指派。"
+        if opinion:
+            ctx.details["expert_opinion"] = opinion
+        return
+    points = {code: int(value) for code, value in (ctx.inp.scores or {}).items()}
+    assignment.scores = points
+    assignment.score = sum(points.values())
+    assignment.comment = opinion
     assignment.scored_at = now()
+    ctx.details["scores"] = points
     ctx.details["score"] = assignment.score
+    ctx.details["expert_opinion"] = opinion
 
 
 def average_scores(ctx: ActionContext) -> None:
     avg = db.session.execute(
         sa.select(sa.func.avg(ExpertAssignment.score)).where(
-            ExpertAssignment.application_id == ctx.case.id, ExpertAssignment.score.is_not(None)
+            ExpertAssignment.application_id == ctx.case.id,
+            ExpertAssignment.score.is_not(None),
+            ExpertAssignment.recused.is_(False),
         )
     ).scalar()
     ctx.case.score_average = (
@@ -209,7 +275,7 @@ def average_scores(ctx: ActionContext) -> None:
 
 
 def reserve_budget(ctx: ActionContext) -> None:
-    """The approved amount fixed and reserved in the batch (a program without money: 0)."""
+    """The approved amount fixed and reserved in the batch (a recognition: none)."""
     case, batch = ctx.case, ctx.batch
     amount = ctx.inp.amount if ctx.inp.amount is not None else case.computed_amount
     if ctx.money_program:
@@ -217,9 +283,9 @@ def reserve_budget(ctx: ActionContext) -> None:
         assert amount is not None
         batch.reserved = budget_rules.reserve(batch.budget, batch.reserved, batch.consumed, amount)
         case.approved_amount = amount
+        ctx.details["approved_amount"] = _s(case.approved_amount)
     else:
-        case.approved_amount = Decimal("0.00")
-    ctx.details["approved_amount"] = _s(case.approved_amount)
+        case.approved_amount = None  # a recognition has no amount (API.md, release 2)
 
 
 def release_budget(ctx: ActionContext) -> None:
@@ -251,21 +317,37 @@ def dismiss_objection(ctx: ActionContext) -> None:
 def recognise_space(ctx: ActionContext) -> None:
     """A recognition program's case, once its notice is over, recognises its space."""
     case = ctx.case
-    if case.program.code != "makerspace_recognition":
+    if case.program.outcome != "recognition":
         return
     data = case.data or {}
     space = MakerSpace(
         name=str(data.get("space_name") or case.applicant_name),
+        address=str(data.get("address") or "") or None,
         space_type=str(data.get("space_type") or ""),
         level="city",
         district=str(data.get("district") or case.district),
         recognised_on=ctx.today,
         operator_id=case.organization_id,
         application_id=case.id,
+        certificate_number=_certificate_number(ctx.today),
     )
     db.session.add(space)
     db.session.flush()
     ctx.details["maker_space_id"] = space.id
+    ctx.details["certificate_number"] = space.certificate_number
+
+
+def _certificate_number(on: date) -> str:
+    """认定证书编号: the year and the space's place in that year's recognitions
+    (``2021-0003``). The issuing office's own prefix is data of issue 20 (文书), not code."""
+    year = f"{on.year}-"
+    last = db.session.execute(
+        sa.select(sa.func.max(MakerSpace.certificate_number)).where(
+            MakerSpace.certificate_number.like(f"{year}%")
+        )
+    ).scalar()
+    n = int(str(last)[len(year) :]) + 1 if last and str(last)[len(year) :].isdigit() else 1
+    return f"{year}{n:04d}"
 
 
 def consume_budget(ctx: ActionContext) -> None:
@@ -290,10 +372,13 @@ PREPARE: dict[str, Step] = {
     "judge_eligibility": judge_eligibility,
     "find_objection": find_objection,
     "default_amount": default_amount,
+    "find_missing_attachments": find_missing_attachments,
 }
-CHECK: dict[str, Step] = {"attachments_complete": attachments_complete}
+CHECK: dict[str, Step] = {}
 APPLY: dict[str, Step] = {
     "keep_eligibility": keep_eligibility,
+    "clear_correction": clear_correction,
+    "record_correction": record_correction,
     "release_claims": release_claims,
     "note_first_approver": note_first_approver,
     "record_score": record_score,

@@ -29,7 +29,13 @@ from zhongchuang.models import (
 from zhongchuang.policy.catalogue import CatalogueError, ProgramSpec, catalogue_from_text
 from zhongchuang.policy.dates import format_month, iter_months, parse_month
 from zhongchuang.policy.evaluate import Evaluation, evaluate, parse_data
-from zhongchuang.policy.facts import Facts, PriorBenefits, RosterSummary
+from zhongchuang.policy.facts import (
+    Facts,
+    PriorBenefits,
+    RosterSummary,
+    same_space,
+    space_subject,
+)
 from zhongchuang.policy.fields import FieldValueError, is_blank, maker_space_key, parse_field
 from zhongchuang.policy.identity import JIAXING_CITY, JIAXING_DISTRICTS, parse_credit_code
 from zhongchuang.policy.parameters import ParameterError, ParameterRecord, ParameterTable
@@ -118,6 +124,11 @@ def max_award(program: Program, on: date, params: ParameterTable | None = None) 
 
 def min_expert_scores(program: Program, on: date, params: ParameterTable | None = None) -> int:
     return int(_param(program, "min_expert_scores", on, 3, params))
+
+
+def expert_criteria(program: Program) -> tuple[tuple[str, int], ...]:
+    """专家评审指标 of the program, ``(code, max)`` in catalogue order (none without)."""
+    return tuple((c.code, c.max) for c in program_spec(program).expert_criteria)
 
 
 # --- who may apply, and where a case belongs --------------------------------------------
@@ -304,6 +315,9 @@ def _subject(
 ) -> str | None:
     if spec.benefit.subject == "person":
         return person.id_number_hash if person else None
+    if spec.benefit.subject == "space":
+        name = str(values.get("space_name") or "").strip()
+        return space_subject(name, str(values.get("address") or "")) if name else None
     code = values.get("business_credit_code")
     if code:
         return str(code)
@@ -332,11 +346,35 @@ def _prior_benefits(
     key = spec.benefit.key
     claims = _other_claims(key, subject, case)
     grants = len({c.application_id for c in claims})
+    if spec.benefit.subject == "space":
+        grants += _recognised_elsewhere(values, {c.application_id for c in claims}, case)
     years = frozenset(int(c.period) for c in claims if c.period.isdigit())
     months = frozenset(
         parse_month(c.period) for c in claims if len(c.period) == 7 and c.period[4] == "-"
     )
     return PriorBenefits(grants={key: grants}, years={key: years}, months={key: months})
+
+
+def _recognised_elsewhere(
+    values: dict[str, Any], counted: set[int], case: Application | None
+) -> int:
+    """Recognised spaces of the same name and address not already counted by a claim
+    (e.g. recognised before this system, or loaded by an administrator)."""
+    name = str(values.get("space_name") or "").strip()
+    address = str(values.get("address") or "")
+    rows = db.session.execute(
+        sa.select(MakerSpace.application_id, MakerSpace.name, MakerSpace.address).where(
+            MakerSpace.name == name
+        )
+    ).all()
+    mine = case.id if case is not None else None
+    return sum(
+        1
+        for app_id, other_name, other_address in rows
+        if app_id not in counted
+        and (app_id is None or app_id != mine)
+        and same_space(name, address, other_name, other_address)
+    )
 
 
 def roster_summary(case: Application) -> RosterSummary:
@@ -370,6 +408,29 @@ class CaseOutcome:
     claims: list[tuple[str, str, str]] = field(default_factory=list)
     catalogue_version_id: int | None = None
 
+    def submission_facts(self) -> dict[str, Any]:
+        """What the submit guards judge (``workflow.guards.CaseFacts``): a field left blank
+        or invalid is named by the field (``invalid_fields``), apart from the failed rules."""
+        failed = [line for line in self.explanation if not line.get("passed")]
+        fields = tuple(
+            (str(line["rule"]).removeprefix("field:"), str(line.get("message") or ""))
+            for line in failed
+            if str(line.get("rule") or "").startswith("field:")
+        )
+        rules = tuple(
+            str(line.get("message") or "")
+            for line in failed
+            if not str(line.get("rule") or "").startswith("field:")
+        )
+        return {
+            "eligible": self.eligible,
+            "eligibility_failures": rules,
+            "invalid_fields": fields,
+            "policy_in_force_on_submission": self.policy_in_force,
+            "duplicate_benefit": self.duplicate,
+            "computed_amount": self.amount,
+        }
+
 
 def evaluate_case(
     case: Application, as_of: date, params: ParameterTable | None = None
@@ -389,6 +450,12 @@ def evaluate_case(
     )
     claims = claims_for(case, spec, ev)
     duplicate = find_duplicate(case, claims)
+    if (
+        duplicate is None
+        and spec.benefit.subject == "space"
+        and facts.prior_benefits.grants.get(spec.benefit.key)
+    ):
+        duplicate = "同名同址的众创空间已认定或正在申请认定，同一众创空间只认定一次。"
     if duplicate is None and spec.roster:
         duplicate = months_over_cap(case, spec, claims, params, as_of)
     snapshot = {

@@ -16,12 +16,13 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from zhongchuang.audit import chain as audit
-from zhongchuang.cases import effects, eligibility, stays
+from zhongchuang.cases import effects, eligibility, stays, time_limits
 from zhongchuang.cases.effects import ActionContext, ActionInput
 from zhongchuang.cases.eligibility import (
     applicant_may_apply,
     case_district,
     clean_data,
+    expert_criteria,
     max_award,
     min_expert_scores,
     parameter_table,
@@ -66,6 +67,7 @@ from zhongchuang.workflow.guards import (
 from zhongchuang.workflow.machine import (
     DEFAULT_TIME_LIMITS,
     ActionSpec,
+    Outcome,
     current_workflow_for,
     get_action,
     next_state,
@@ -177,7 +179,7 @@ def create_draft(
         district=_case_district(user, program, cleaned),
         data=cleaned,
         state="draft",
-        workflow_id=current_workflow_for(program.expert_review),
+        workflow_id=current_workflow_for(program.expert_review, program_outcome(program)),
         created_at=t,
         updated_at=t,
         state_entered_on=today(),
@@ -194,6 +196,11 @@ def create_draft(
         details={"program": program.code, "batch_id": batch.id},
     )
     return case
+
+
+def program_outcome(program: Program) -> Outcome:
+    """办理结果 of the program: a recognition, or a payment."""
+    return "recognition" if program.outcome == "recognition" else "payment"
 
 
 def _applicant_name(user: User) -> str:
@@ -256,9 +263,9 @@ def case_facts(
 
     batch = batch or case.batch
     scores = db.session.execute(
-        sa.select(ExpertAssignment.expert_id, ExpertAssignment.score).where(
-            ExpertAssignment.application_id == case.id
-        )
+        sa.select(
+            ExpertAssignment.expert_id, ExpertAssignment.score, ExpertAssignment.recused
+        ).where(ExpertAssignment.application_id == case.id)
     ).all()
     # The notice's end and the open objections: one statement.
     notice_end, open_objections = db.session.execute(
@@ -298,10 +305,12 @@ def case_facts(
         "consumed": batch.consumed if batch else Decimal(0),
         "notice_ends_on": _as_date(notice_end),
         "open_objections": int(open_objections or 0),
-        "expert_scores": sum(1 for _e, s in scores if s is not None),
+        "expert_scores": sum(1 for _e, s, r in scores if s is not None and not r),
         "min_expert_scores": min_expert_scores(case.program, on, params),
-        "assigned_expert_ids": frozenset(e for e, _s in scores),
-        "scored_expert_ids": frozenset(e for e, s in scores if s is not None),
+        "assigned_expert_ids": frozenset(e for e, _s, _r in scores),
+        "scored_expert_ids": frozenset(e for e, s, r in scores if s is not None and not r),
+        "recused_expert_ids": frozenset(e for e, _s, r in scores if r),
+        "expert_criteria": expert_criteria(case.program),
     }
     values.update(extra)
     return CaseFacts(**values)
@@ -411,6 +420,10 @@ def apply_action(user: User | None, case_id: int, action: str, inp: ActionInput)
         amount=inp.amount,
         score=inp.score,
         payment_reference=(inp.payment_reference or "").strip() or None,
+        items=tuple(inp.items),
+        scores=dict(inp.scores) if inp.scores is not None else None,
+        conflict_declared=inp.conflict_declared,
+        expert_opinion=(inp.opinion or "").strip() or (inp.comment or "").strip() or None,
     )
     decision = check(action, actor_for(user), facts, req)
     outcome = ctx.outcome
@@ -423,6 +436,9 @@ def apply_action(user: User | None, case_id: int, action: str, inp: ActionInput)
     effects.run(effects.APPLY, spec.effects, ctx)
     if to_state != ctx.from_state:
         _enter(case, ctx.from_state, to_state, ctx)
+    opinion = (inp.opinion or "").strip()
+    if opinion and spec.takes_opinion:
+        ctx.details["opinion"] = opinion  # 审核意见, in the history and the letters
     # Every action touches the row, so the version moves even without a state change.
     case.updated_at = now()
     audit.record(
@@ -449,7 +465,8 @@ def _enter(case: Application, from_state: str, to_state: str, ctx: ActionContext
     case.state_entered_on = ctx.today
     limit = (
         _time_limit(case, to_state, ctx.params)
-        if waiting_role(to_state) not in (None, "applicant")
+        if waiting_role(to_state, case.workflow_id) not in (None, "applicant")
         else None
     )
     case.due_on = wcal.due_date(ctx.today, limit) if limit else None
+    time_limits.enter(case, from_state, to_state, ctx.today, ctx.params)  # 办理时限 from 受理

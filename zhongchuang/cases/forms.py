@@ -15,6 +15,7 @@ from typing import Any
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
+    BooleanField,
     HiddenField,
     SelectField,
     SelectMultipleField,
@@ -46,6 +47,11 @@ def _decimal(text: str | None) -> Decimal | None:
     return value
 
 
+def _whole(text: str) -> bool:
+    """Whole points as typed: ASCII digits only, at most three."""
+    return text.isascii() and text.isdigit() and len(text) <= 3
+
+
 class ActionForm(FlaskForm):
     class Meta:
         csrf = False
@@ -70,7 +76,55 @@ class ActionForm(FlaskForm):
         render_kw={"inputmode": "numeric"},
     )
     comment = TextAreaField(_l("评审意见"), validators=[Optional(), Length(max=2000)])
+    opinion = TextAreaField(
+        _l("审核意见"),
+        validators=[Optional(), Length(max=2000, message=_l("审核意见不超过2000字。"))],
+        description=_l("记入办理过程，申请人可以看到。"),
+    )
     payment_reference = StringField(_l("拨付凭证号"), validators=[Optional(), Length(max=100)])
+    #: 回避 (expert_score): declared, and confirmed in its own box.
+    conflict_declared = BooleanField(_l("本人与该申报存在利害关系，申请回避"))
+    conflict_confirm = BooleanField(
+        _l("我确认回避：回避后不能再评审本案件，由市级审核人员另行指派专家。")
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._raw = kwargs.get("formdata")
+        #: 专家评审指标: errors per criterion code (shown next to its input).
+        self.criterion_errors: dict[str, list[str]] = {}
+
+    def _criterion_inputs(self) -> dict[str, str]:
+        """The posted points per criterion (inputs named ``<action>-crit-<code>``)."""
+        if self._raw is None:
+            return {}
+        lead = f"{self._prefix}crit-"
+        return {
+            key[len(lead) :]: str(self._raw.get(key) or "").strip()
+            for key in self._raw
+            if key.startswith(lead)
+        }
+
+    def criterion_value(self, code: str) -> str:
+        """What was posted for a criterion (to show it again with the errors)."""
+        return self._criterion_inputs().get(code, "")
+
+    def criterion_total(self) -> int | None:
+        """The total of the posted points (computed, never typed); None before posting."""
+        points = [int(v) for v in self._criterion_inputs().values() if _whole(v)]
+        return sum(points) if points else None
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = super().validate(extra_validators)
+        for code, text in self._criterion_inputs().items():
+            if text and not _whole(text):
+                self.criterion_errors[code] = [str(_l("得分须为 0 至满分之间的整数。"))]
+                ok = False
+        return ok
+
+    def validate_conflict_confirm(self, field: Any) -> None:
+        if self.conflict_declared.data and not field.data:
+            raise ValidationError(_l("请勾选确认回避。"))
 
     def validate_amount(self, field: Any) -> None:
         try:
@@ -101,7 +155,21 @@ class ActionForm(FlaskForm):
         self.articles.choices = articles
         self.failed_rules.choices = failed_rules
 
-    def to_input(self) -> ActionInput:
+    def items(self, formdata: Any) -> list[dict[str, str]]:
+        """一次性告知: the return's items, one per target the reviewer wrote a message for
+        (inputs named ``<action>-item-<target>``), in the page's order."""
+        if formdata is None:
+            return []
+        lead = f"{self._prefix}item-"
+        out = []
+        for key in formdata:
+            if key.startswith(lead):
+                message = " ".join(str(formdata.get(key) or "").split())
+                if message:
+                    out.append({"target": key[len(lead) :], "message": message[:500]})
+        return out
+
+    def to_input(self, formdata: Any = None) -> ActionInput:
         score = (self.score.data or "").strip()
         return ActionInput(
             version=int(self.version.data) if self.version.data else None,
@@ -113,7 +181,19 @@ class ActionForm(FlaskForm):
             comment=(self.comment.data or "").strip() or None,
             payment_reference=(self.payment_reference.data or "").strip() or None,
             objection_id=int(self.objection_id.data) if self.objection_id.data else None,
+            opinion=(self.opinion.data or "").strip() or None,
+            items=self.items(formdata),
+            scores=self._scores(),
+            conflict_declared=bool(self.conflict_declared.data),
         )
+
+    def _scores(self) -> dict[str, int] | None:
+        """专家评分: the criteria's points as posted (blank ones left for the guards to
+        name); None when the form has no criteria (any other action, or 回避)."""
+        inputs = self._criterion_inputs()
+        if not inputs or self.conflict_declared.data:
+            return None
+        return {code: int(text) for code, text in inputs.items() if _whole(text)}
 
 
 def action_form(

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import sqlalchemy as sa
 
 from zhongchuang.audit import chain as audit
-from zhongchuang.cases import attachments
+from zhongchuang.cases import attachments, time_limits
 from zhongchuang.cases import engine as cases
 from zhongchuang.cases.eligibility import (
     CaseOutcome,
@@ -40,10 +40,12 @@ from zhongchuang.policy.parameters import ParameterTable
 from zhongchuang.review import batch_actions as review
 from zhongchuang.runtime import today
 from zhongchuang.workflow import machine
+from zhongchuang.workflow.clock import TimeLimit
 from zhongchuang.workflow.guards import allowed_actions, check
-from zhongchuang.workflow.letters import LETTER_FOR_ACTION, TITLES
+from zhongchuang.workflow.letters import LETTER_FOR_ACTION, letter_title
 from zhongchuang.workflow.machine import (
     EDITABLE_STATES,
+    N_,
     ActionSpec,
     action_label,
     get_action,
@@ -174,14 +176,15 @@ def eligibility_view(case: Application, params: ParameterTable | None = None) ->
 # --- actions ------------------------------------------------------------------------------
 
 
-def _submission_facts(outcome: CaseOutcome) -> dict[str, Any]:
-    """The facts the engine adds when it judges a submission (see ``cases._act``)."""
+def _submission_facts(
+    case: Application, outcome: CaseOutcome, params: ParameterTable
+) -> dict[str, Any]:
+    """The facts the engine adds when it judges a submission (its preparations
+    ``judge_eligibility`` and ``find_missing_attachments``), as of today."""
+    missing = attachments.missing(case, today(), params)
     return {
-        "eligible": outcome.eligible,
-        "eligibility_failures": tuple(outcome.failures),
-        "policy_in_force_on_submission": outcome.policy_in_force,
-        "duplicate_benefit": outcome.duplicate,
-        "computed_amount": outcome.amount,
+        **outcome.submission_facts(),
+        "missing_attachments": tuple((m.kind, m.label) for m in missing),
     }
 
 
@@ -213,7 +216,7 @@ def actions_now(
     extra: dict[str, Any] = {}
     if submittable:
         outcome = outcome or evaluate_case(case, today(), params)
-        extra = _submission_facts(outcome)
+        extra = _submission_facts(case, outcome, params)
     facts = cases.case_facts(case, params=params, **extra)
     allowed = allowed_actions(actor, facts, today=today())
     result = ActionsNow(allowed=allowed, guard_allowed=None if extra else list(allowed))
@@ -222,9 +225,6 @@ def actions_now(
         if decision.code not in _HARD_CODES:
             result.submit_possible = True
             result.submit_blockers = [f.message_zh for f in decision.failures]
-            result.submit_blockers += [
-                f"尚缺必需的附件：“{label}”。" for label in attachments.missing_attachments(case)
-            ]
         if result.submit_blockers and "submit" in allowed:
             allowed.remove("submit")
     return result
@@ -252,6 +252,10 @@ class TimelineEntry:
     rules: list[str] = field(default_factory=list)
     letter_title: str | None = None
     note: str | None = None
+    #: 审核意见 of a decision.
+    opinion: str | None = None
+    #: 一次性告知: the items of a return, ``[{"target", "label", "message"}]``.
+    items: list[dict[str, str]] = field(default_factory=list)
 
 
 def case_events(case: Application) -> list[AuditEvent]:
@@ -299,8 +303,12 @@ def timeline(
             rules=[rule_text.get(a[5:], a[5:]) for a in cited if a.startswith("rule:")],
         )
         if ev.kind == "case.action" and ev.action in LETTER_FOR_ACTION:
-            entry.letter_title = TITLES[LETTER_FOR_ACTION[ev.action]]
+            entry.letter_title = letter_title(
+                LETTER_FOR_ACTION[ev.action], recognition=case.program.outcome == "recognition"
+            )
         details = ev.details or {}
+        entry.opinion = details.get("opinion") or None
+        entry.items = list(details.get("items") or [])
         if ev.kind == "case.upload":
             entry.note = f"{attachments.kind_label(case, str(details.get('kind')))}：" + str(
                 details.get("filename") or ""
@@ -312,6 +320,14 @@ def timeline(
 
 
 # --- the page -----------------------------------------------------------------------------
+
+
+#: 暂停计时 — what the case page says the clock waits for (特殊环节不计时).
+PAUSE_LABELS: Final[dict[str, str]] = {
+    "returned": N_("补正中"),
+    "county_approved": N_("专家评审中"),
+    "in_notice": N_("公示中"),
+}
 
 
 @dataclass
@@ -370,8 +386,27 @@ class CasePage:
         return next((e for e in reversed(self.timeline) if e.action == "return"), None)
 
     @property
+    def correction_targets(self) -> list[tuple[str, str]]:
+        """What a return may name (一次性告知): every field, then every material."""
+        spec = program_spec(self.case.program)
+        return [(f.name, f.label) for f in spec.fields] + [
+            (i.kind, i.label) for i in self.checklist
+        ]
+
+    @property
     def missing(self) -> list[str]:
         return [i.label for i in self.checklist if i.required and not i.done]
+
+    @cached_property
+    def time_limit(self) -> TimeLimit | None:
+        """办理时限 as of today, from 受理 until the case ends (an ended case: none)."""
+        limit = time_limits.time_limit(self.case, today())
+        return None if limit is None or limit.ended else limit
+
+    @property
+    def pause_label(self) -> str:
+        """特殊环节: why the clock stands still (补正中, 专家评审中, 公示中)."""
+        return PAUSE_LABELS.get(self.case.state, PAUSE_LABELS["county_approved"])
 
 
 def case_page(user: User, case_id: int) -> CasePage:
@@ -386,7 +421,7 @@ def case_page(user: User, case_id: int) -> CasePage:
         staff=is_staff_view(user),
         identity=identity_text(case),
         rows=data_rows(case),
-        checklist=attachments.checklist(case),
+        checklist=attachments.checklist(case, params=params),
         can_upload=attachments.can_upload(user, case),
         can_edit=can_edit(user, case),
         eligibility=elig,
@@ -416,7 +451,7 @@ def summary_document(page: CasePage) -> PdfDocument:
         ("申请人", case.applicant_name),
         (ident_label, ident_value),
         ("所属地区", f"{district_name(case.district)}（{case.district}）"),
-        ("当前状态", state_label(case.state)),
+        ("当前状态", state_label(case.state, workflow_id=case.workflow_id)),
         ("提交日期", case.submitted_on.isoformat() if case.submitted_on else "未提交"),
         ("测算金额", _money(page.eligibility.amount)),
     ]

@@ -54,7 +54,15 @@ SUCCESS = {
 #: Taken elsewhere: a case enters its notice only with the notice (reviewer.publish).
 NOT_ON_CASE_PAGE = frozenset({"publish"})
 #: Field names an action form may carry errors for (guard names match these).
-ACTION_FIELDS = ("reason", "articles", "failed_rules", "amount", "score", "payment_reference")
+ACTION_FIELDS = (
+    "reason",
+    "articles",
+    "failed_rules",
+    "amount",
+    "score",
+    "payment_reference",
+    "opinion",
+)
 
 
 def _user() -> Any:
@@ -170,11 +178,13 @@ def act(case_id: int, action: str):  # noqa: ANN201
             status=422,
         )
     try:
-        cases.act(user, case_id, action, form.to_input())
+        cases.act(user, case_id, action, form.to_input(request.form))
     except DomainError as exc:
         for name, messages in exc.errors.items():
             if name in ACTION_FIELDS:
                 getattr(form, name).errors = list(messages)
+            elif name.startswith("scores."):  # 专家评审指标: next to the criterion's input
+                form.criterion_errors[name.removeprefix("scores.")] = list(messages)
         page = case_view.case_page(user, case_id)
         return _render(
             page,
@@ -183,6 +193,10 @@ def act(case_id: int, action: str):  # noqa: ANN201
             failed_action=action,
             status=exc.status if 400 <= exc.status < 500 else 422,
         )
+    if action == "expert_score" and form.conflict_declared.data:
+        # 回避: the case is no longer the expert's to see.
+        flash(_("您已声明回避，本案件将由市级审核人员另行指派专家评审。"), "success")
+        return redirect(url_for("reviewer.queue"))
     label = action_label(action, "en" if _locale_en() else "zh")
     flash(SUCCESS.get(action) or _("已完成“%(label)s”。", label=label), "success")
     return redirect(url_for("cases.show", case_id=case_id))

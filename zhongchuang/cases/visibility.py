@@ -10,25 +10,32 @@ import sqlalchemy as sa
 
 from zhongchuang.errors import NotFound
 from zhongchuang.extensions import db
-from zhongchuang.models import Application, ExpertAssignment, User
+from zhongchuang.models import Application, ExpertAssignment, Program, User
 
 CITY_WIDE_ROLES = frozenset({"city_reviewer", "finance", "admin"})
 
 
 def visibility_filter(user: User) -> sa.ColumnElement[bool]:
     """Which cases a user may see: applicants their own (or their organisation's), county
-    reviewers their district, experts the cases assigned to them, city roles all."""
+    reviewers their district, experts the cases assigned to them, city roles all — finance
+    only the programs that pay (a recognition never reaches finance)."""
     roles = set(user.roles)
     clauses: list[sa.ColumnElement[bool]] = []
-    if roles & CITY_WIDE_ROLES:
+    if roles & (CITY_WIDE_ROLES - {"finance"}):
         return sa.true()
+    if "finance" in roles:
+        clauses.append(
+            Application.program_id.in_(sa.select(Program.id).where(Program.outcome == "payment"))
+        )
     if "county_reviewer" in roles and user.district:
         clauses.append(sa.and_(Application.district == user.district, Application.state != "draft"))
     if "expert" in roles:
         clauses.append(
             Application.id.in_(
                 sa.select(ExpertAssignment.application_id).where(
-                    ExpertAssignment.expert_id == user.id
+                    ExpertAssignment.expert_id == user.id,
+                    # 回避: an expert who declared a conflict no longer sees the case.
+                    ExpertAssignment.recused.is_(False),
                 )
             )
         )

@@ -33,6 +33,12 @@ NEXT_STEP: dict[str, str] = {
     "withdrawn": "已撤回，办理结束",
 }
 NEXT_STEP_EXPERT = {"county_approved": "初审通过，等待专家评审"}
+NEXT_STEP["declined"] = "不予受理，办理结束（可查看决定书）"
+#: A recognition ends at 已认定, with its certificate: no money follows.
+NEXT_STEP_RECOGNITION = {
+    "in_notice": "公示中，公示期满无异议后予以认定",
+    "approved": "已认定，办理结束（可查看认定决定与证书编号）",
+}
 
 
 @dataclass
@@ -73,7 +79,9 @@ def my_cases(user: User) -> list[CaseRow]:
         step = NEXT_STEP.get(case.state, "")
         if case.program.expert_review:
             step = NEXT_STEP_EXPERT.get(case.state, step)
-        row = CaseRow(case, state_label(case.state), step)
+        if case.program.outcome == "recognition":
+            step = NEXT_STEP_RECOGNITION.get(case.state, step)
+        row = CaseRow(case, state_label(case.state, workflow_id=case.workflow_id), step)
         if case.state == "draft" and case.batch is not None:
             row.due_label, row.due_on = "申报截止", case.batch.closes_on
             row.overdue = case.batch.closes_on < t

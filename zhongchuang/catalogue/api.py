@@ -79,7 +79,16 @@ class ApplicantKindSchema(BaseSchema):
 class AttachmentKindSchema(BaseSchema):
     kind = fields.String()
     label = fields.String()
-    required = fields.Boolean()
+    required = fields.Boolean(metadata={"description": "required as of today"})
+    required_by = fields.String(
+        metadata={
+            "description": "what decides it: catalogue, or the name of a flag parameter "
+            "(1 required, 0 optional)"
+        }
+    )
+    confirmed = fields.Boolean(
+        metadata={"description": "false: no published text backs the decision (yet)"}
+    )
 
 
 class WorkflowStateSchema(BaseSchema):
@@ -125,6 +134,14 @@ class ParameterSchema(BaseSchema):
     source = fields.String(allow_none=True)
 
 
+class ExpertCriterionSchema(BaseSchema):
+    code = fields.String()
+    label = fields.String()
+    label_en = fields.String(allow_none=True)
+    max = fields.Integer(metadata={"description": "the criterion's maximum (whole points)"})
+    confirmed = fields.Boolean(metadata={"description": "false: no published text gives it"})
+
+
 class ProgramSchema(BaseSchema):
     code = fields.String()
     name = fields.String()
@@ -132,7 +149,14 @@ class ProgramSchema(BaseSchema):
     articles = fields.List(fields.String())
     applicant_kinds = fields.List(fields.Nested(ApplicantKindSchema))
     expert_review = fields.Boolean()
+    outcome = fields.String(
+        metadata={"description": "payment (an amount approved and paid) | recognition"}
+    )
     roster = fields.Boolean()
+    expert_criteria = fields.List(
+        fields.Nested(ExpertCriterionSchema),
+        metadata={"description": "专家评审指标 (empty without expert review); maxima sum to 100"},
+    )
     data_schema = fields.Dict(
         data_key="fields",
         metadata={"description": "JSON Schema (draft 2020-12) of the application's data"},
@@ -194,7 +218,7 @@ def workflow_json(workflow_id: str, code: str) -> dict[str, Any]:
     return {
         "id": wf.id,
         "name": wf.label(),
-        "states": [{"state": s, "label": state_label(s)} for s in wf.states],
+        "states": [{"state": s, "label": state_label(s, workflow_id=wf.id)} for s in wf.states],
         "actions": [
             {
                 "action": spec.action,
@@ -232,10 +256,28 @@ def program_json(view: catalogue_queries.ProgramView) -> dict[str, Any]:
         "articles": list(spec.articles),
         "applicant_kinds": [k.model_dump() for k in spec.applicant_kinds],
         "expert_review": spec.expert_review,
+        "outcome": spec.outcome,
         "roster": spec.roster,
+        "expert_criteria": [
+            {
+                "code": c.code,
+                "label": c.label,
+                "label_en": c.label_en,
+                "max": c.max,
+                "confirmed": spec.expert_criteria_confirmed,
+            }
+            for c in spec.expert_criteria
+        ],
         "data_schema": spec.json_schema(),
         "attachments": [
-            {"kind": a.kind, "label": a.label, "required": a.required} for a in spec.attachments
+            {
+                "kind": m.kind,
+                "label": m.label,
+                "required": m.required,
+                "required_by": m.required_by,
+                "confirmed": m.confirmed,
+            }
+            for m in view.materials
         ],
         "workflow": workflow_json(view.workflow_id, view.program.code),
         "batches": [batch_json(b, t) for b in view.batches],

@@ -179,6 +179,7 @@ def _upsert_programs(
         prog.name = spec.name
         prog.expert_review = spec.expert_review
         prog.workflow = spec.workflow
+        prog.outcome = spec.outcome
         prog.definition = spec.model_dump(mode="json", by_alias=True, exclude={"parameters"})
         prog.catalogue_version_id = version.id
         out[spec.code] = prog

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 
-from zhongchuang.cases.eligibility import program_spec
+from zhongchuang.cases.eligibility import parameter_record, program_spec
 from zhongchuang.extensions import db
 from zhongchuang.models import Article, Batch, MakerSpace, Parameter, Policy, Program
+from zhongchuang.policy.materials import Material, materials_on
+from zhongchuang.policy.parameters import ParameterTable
 from zhongchuang.policy.status import event_record, policy_status
 from zhongchuang.runtime import today
 from zhongchuang.workflow.machine import current_workflow_for
@@ -94,6 +97,10 @@ class ProgramView:
     batches: list[Batch]
     open_batch: Batch | None
     workflow_id: str
+    #: 申报材料, each required or optional as of today (``policy.materials``).
+    materials: list[Material] = field(default_factory=list)
+    #: The day ``materials`` are judged by.
+    as_of: date | None = None
 
 
 def program_view(code: str) -> ProgramView | None:
@@ -127,16 +134,22 @@ def program_view(code: str) -> ProgramView | None:
     )
     t = today()
     open_batch = next((b for b in batches if b.is_open(t)), None)
-    program.workflow_id_current = current_workflow_for(program.expert_review)  # type: ignore[attr-defined]
+    spec = program_spec(program)
+    table = ParameterTable(parameter_record(p) for p in params)
+    program.workflow_id_current = current_workflow_for(  # type: ignore[attr-defined]
+        program.expert_review, "recognition" if program.outcome == "recognition" else "payment"
+    )
     return ProgramView(
         program=program,
-        spec=program_spec(program),
+        spec=spec,
         policy=program.policy,
         articles=articles,
         parameters=params,
         batches=batches,
         open_batch=open_batch,
         workflow_id=program.workflow_id_current,  # type: ignore[attr-defined]
+        materials=materials_on(spec.attachments, table, t),
+        as_of=t,
     )
 
 

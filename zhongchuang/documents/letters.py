@@ -9,6 +9,7 @@ articles and rules) and the catalogue's article texts; nothing is stored twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import sqlalchemy as sa
 
@@ -17,10 +18,16 @@ from zhongchuang.clock import SHANGHAI
 from zhongchuang.documents.pdf import PdfDocument, PdfSection, render
 from zhongchuang.errors import NotFound
 from zhongchuang.extensions import db
-from zhongchuang.models import Application, Article, AuditEvent, User
+from zhongchuang.models import Application, Article, AuditEvent, MakerSpace, User
 from zhongchuang.policy.identity import district_name
 from zhongchuang.runtime import setting
-from zhongchuang.workflow.letters import LETTER_FOR_ACTION, DecisionLetter, RuleLine, build_letter
+from zhongchuang.workflow.letters import (
+    LETTER_FOR_ACTION,
+    DecisionLetter,
+    RuleLine,
+    build_letter,
+    chinese_date,
+)
 
 
 @dataclass
@@ -82,6 +89,14 @@ def letter_for(user: User, case_id: int, event_id: int) -> LetterView:
     amount = case.approved_amount if kind == "approval" and money else None
     if kind != "approval" and not (event.reason or "").strip():
         raise NotFound("该决定没有记录理由，无法生成决定书。")
+    details = event.details or {}
+    items = [
+        (str(i.get("label") or i.get("target")), str(i.get("message")))
+        for i in details.get("items") or []
+        if isinstance(i, dict)
+    ]
+    due = details.get("correction_due_on")
+    space = _recognised_space(case) if kind == "approval" else None
     letter = build_letter(
         kind,
         case_number=case.number,
@@ -93,11 +108,24 @@ def letter_for(user: User, case_id: int, event_id: int) -> LetterView:
         cited=cited,
         issued_on=event.at.astimezone(SHANGHAI).date(),
         issuer=issuer_for(case, event.actor_role),
-        rules=_rules(case, cited_rules),
+        # 不予受理 decides on acceptance, not on eligibility: no rule lines.
+        rules=[] if kind == "decline" else _rules(case, cited_rules),
         amount=amount,
         reason=event.reason,
+        opinion=details.get("opinion"),
+        items=items,
+        due_on=date.fromisoformat(due) if isinstance(due, str) else None,
+        lapses=bool((case.correction or {}).get("lapses")) if kind == "return" else False,
+        recognition=program.outcome == "recognition",
+        certificate_number=space.certificate_number if space is not None else None,
     )
     return LetterView(case, event, letter, policy.id)
+
+
+def _recognised_space(case: Application) -> MakerSpace | None:
+    return db.session.execute(
+        sa.select(MakerSpace).where(MakerSpace.application_id == case.id)
+    ).scalar_one_or_none()
 
 
 def letter_document(view: LetterView) -> PdfDocument:
@@ -112,6 +140,19 @@ def letter_document(view: LetterView) -> PdfDocument:
         ),
         PdfSection(paragraphs=[letter.decision_text]),
     ]
+    if letter.items:
+        sections.append(
+            PdfSection(
+                "需补正事项",
+                items=[f"{label}：{message}" for label, message in letter.items],
+            )
+        )
+    if letter.due_on is not None:
+        sections.append(PdfSection(rows=[("补正期限", chinese_date(letter.due_on))]))
+    if letter.certificate_number:
+        sections.append(PdfSection(rows=[("认定证书编号", letter.certificate_number)]))
+    if letter.opinion:
+        sections.append(PdfSection("审核意见", paragraphs=[letter.opinion]))
     if letter.amount is not None:
         sections.append(
             PdfSection(
@@ -135,7 +176,11 @@ def letter_document(view: LetterView) -> PdfDocument:
                 items=[
                     ("【符合】" if r.passed else "【不符合】")
                     + r.message
-                    + (f"（依据：{r.article}）" if r.article else "")
+                    + (
+                        f"（依据：{r.article}）"
+                        if r.article and f"（依据：{r.article}）" not in r.message
+                        else ""
+                    )
                     for r in letter.rules
                 ],
             )

@@ -33,6 +33,14 @@ APPLICANT_MESSAGES: dict[str, str] = {
     "conclude_notice": "您的申报 {number}（{program}）公示期满，已核准。",
     "uphold_objection": "您的申报 {number}（{program}）因公示异议成立，不予支持。",
     "disburse": "您的申报 {number}（{program}）补助资金已拨付。",
+    "decline": "您的申报 {number}（{program}）不予受理，请查看不予受理决定书。",
+    "lapse": "您的申报 {number}（{program}）逾期未补正，已视为撤回。",
+}
+
+
+#: What a recognition's applicant is told instead (认定, not 核准 of money).
+RECOGNITION_MESSAGES: dict[str, str] = {
+    "conclude_notice": "您的申报 {number}（{program}）公示期满无异议，已予认定。",
 }
 
 
@@ -45,6 +53,8 @@ def after_action(case: Application, action: str) -> None:
     notification and its mail are written with the step (a failure to write them is
     logged and undoes nothing else), the mail leaves once the step is committed."""
     template = APPLICANT_MESSAGES.get(action)
+    if case.program.outcome == "recognition":
+        template = RECOGNITION_MESSAGES.get(action, template)
     if template is None:
         return
     with unit_of_work() as work:

@@ -36,6 +36,7 @@ from zhongchuang.models.catalogue import (
 from zhongchuang.models.messages import Notification, OutboxMail
 from zhongchuang.models.notices import Notice, NoticeItem, Objection
 from zhongchuang.models.stats import CaseStay, StatsSnapshot
+from zhongchuang.models.time_limits import TimeLimitReminder
 
 __all__ = [
     "ENTERPRISE_SIZES",
@@ -60,6 +61,7 @@ __all__ = [
     "MakerSpace",
     "Notice",
     "StatsSnapshot",
+    "TimeLimitReminder",
     "NoticeItem",
     "Notification",
     "Objection",

@@ -17,6 +17,8 @@ class AuditEvent(db.Model):
     the previous event's hash and this event's canonical content."""
 
     __tablename__ = "audit_events"
+    #: 已办: the cases a user acted on, read by actor (the reviewer queues).
+    __table_args__ = (sa.Index("ix_audit_events_actor_case", "actor_id", "application_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

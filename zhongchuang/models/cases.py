@@ -37,6 +37,10 @@ class Application(db.Model):
         sa.Index("ix_applications_queue", "district", "state", "due_on", "id"),
         sa.Index("ix_applications_state_id", "state", "id"),
         sa.Index("ix_applications_program_state", "program_id", "state", "id"),
+        sa.Index("ix_applications_correction_due", "state", "correction_due_on"),
+        # 办理时限: the reminders and the city-wide 超期 / 即将超期 views read by due date.
+        sa.Index("ix_applications_due_on", "due_on", "id"),
+        sa.CheckConstraint("paused_working_days >= 0", name="paused_working_days"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,11 +68,28 @@ class Application(db.Model):
     catalogue_version_id: Mapped[int | None] = mapped_column(sa.ForeignKey("catalogue_versions.id"))
     submitted_on: Mapped[date | None] = mapped_column(sa.Date)
     state_entered_on: Mapped[date | None] = mapped_column(sa.Date)
+    #: 办理时限至: before 受理 the 受理时限's day; from 受理 on, while the clock runs, the
+    #: promised limit's day moved by the paused working days (``workflow.clock``); ``None``
+    #: while the clock stands still (补正, 专家评审, 公示) and once the case has ended.
     due_on: Mapped[date | None] = mapped_column(sa.Date)
+    #: The case's clock (``workflow.clock.ClockState``): the day of 受理, the day it ended
+    #: (办结), the day the current pause began, the working days of the ended pauses.
+    clock_started_on: Mapped[date | None] = mapped_column(sa.Date)
+    clock_stopped_on: Mapped[date | None] = mapped_column(sa.Date)
+    paused_since: Mapped[date | None] = mapped_column(sa.Date)
+    paused_working_days: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    #: 法定时限 and 承诺时限 as the program's parameters gave them on the day of 受理.
+    statutory_working_days: Mapped[int | None] = mapped_column(sa.Integer)
+    promised_working_days: Mapped[int | None] = mapped_column(sa.Integer)
     first_approver_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     score_average: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2))
     payment_reference: Mapped[str | None] = mapped_column(sa.String(100))
     disbursed_on: Mapped[date | None] = mapped_column(sa.Date)
+    #: 一次性告知: while ``returned``, ``{"reason", "items": [{"target", "label",
+    #: "message"}], "due_on"}``; ``None`` once resubmitted.
+    correction: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    #: 补正期限 (the last day to resubmit), for ``flask cases lapse-overdue``.
+    correction_due_on: Mapped[date | None] = mapped_column(sa.Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -181,9 +202,18 @@ class ExpertAssignment(db.Model):
     expert_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     assigned_by: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: The total: the sum of ``scores`` (computed, never typed).
     score: Mapped[int | None] = mapped_column(sa.Integer)
+    #: 评审意见 (the expert's opinion).
     comment: Mapped[str | None] = mapped_column(sa.Text)
     scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Points per criterion code of the program's 专家评审指标, ``{"premises": 20, ...}``.
+    scores: Mapped[dict[str, int] | None] = mapped_column(JSONType)
+    #: 回避: the expert declared a conflict of interest; they neither score nor count.
+    recused: Mapped[bool] = mapped_column(
+        sa.Boolean, default=False, server_default=sa.false(), nullable=False
+    )
+    recused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     expert = relationship("User", foreign_keys=[expert_id])
 
@@ -198,7 +228,11 @@ class MakerSpace(db.Model):
     space_type: Mapped[str] = mapped_column(sa.String(40))
     level: Mapped[str] = mapped_column(sa.String(20), default="city")
     district: Mapped[str] = mapped_column(sa.String(6), index=True)
+    #: 地址 — with the name, what makes a space the same space (认定一次).
+    address: Mapped[str | None] = mapped_column(sa.String(300))
     recognised_on: Mapped[date] = mapped_column(sa.Date)
+    #: 认定证书编号.
+    certificate_number: Mapped[str | None] = mapped_column(sa.String(40), unique=True)
     operator_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
     application_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("applications.id"), unique=True

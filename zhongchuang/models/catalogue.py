@@ -93,6 +93,8 @@ class Program(db.Model):
     name: Mapped[str] = mapped_column(sa.String(200))
     expert_review: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     workflow: Mapped[str] = mapped_column(sa.String(40))
+    #: 办理结果: ``payment`` (an amount approved and paid) or ``recognition`` (a space).
+    outcome: Mapped[str] = mapped_column(sa.String(20), default="payment", server_default="payment")
     definition: Mapped[dict[str, Any]] = mapped_column(JSONType)
     catalogue_version_id: Mapped[int | None] = mapped_column(sa.ForeignKey("catalogue_versions.id"))
 

@@ -3,11 +3,15 @@ recognised maker spaces. No login needed."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
 from zhongchuang.accounts.views import apply_field_errors
 from zhongchuang.cases.eligibility import self_check
 from zhongchuang.catalogue import queries as catalogue_queries
+from zhongchuang.catalogue.materials import materials_document
+from zhongchuang.documents import pdf
 from zhongchuang.errors import DomainError, ValidationFailed
 from zhongchuang.extensions import limiter
 from zhongchuang.forms.choices import to_choices
@@ -45,6 +49,35 @@ def program(code: str):  # noqa: ANN201
     elif request.method == "POST":
         status = 422
     return render_template("public/program.html", view=view, form=form, result=result), status
+
+
+@bp.route("/programs/<code>/materials")
+def program_materials(code: str):  # noqa: ANN201
+    """材料清单, printable (the same document as the PDF)."""
+    view = catalogue_queries.program_view(code)
+    if view is None:
+        abort(404)
+    return render_template(
+        "public/materials.html", view=view, doc=materials_document(view), code=code
+    )
+
+
+@bp.route("/programs/<code>/materials.pdf")
+def program_materials_pdf(code: str) -> Response:
+    """材料清单 as a PDF download (503 with the reason when no CJK font is installed)."""
+    view = catalogue_queries.program_view(code)
+    if view is None:
+        abort(404)
+    data = pdf.render(materials_document(view))
+    filename = f"{view.program.name}-材料清单.pdf"
+    ascii_name = f"{view.program.code}-materials.pdf"
+    resp = Response(data, mimetype="application/pdf")
+    resp.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    )
+    resp.headers["Cache-Control"] = "no-cache"
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
 
 
 @bp.route("/programs/<code>/workflow.svg")

@@ -322,6 +322,10 @@ class StaffPanel:
     can_assign: bool = False
     expert_choices: list[User] = field(default_factory=list)
     can_score: bool = False
+    #: 专家评审指标 of the program; 回避 declared; assigned experts yet to score.
+    criteria: list[Any] = field(default_factory=list)
+    recused_count: int = 0
+    pending_count: int = 0
     events: list[AuditEvent] = field(default_factory=list)
     roster: RosterOverview | None = None
 
@@ -394,15 +398,20 @@ def _expert_part(
 ) -> None:
 
     panel.expert_review = True
-    rows = experts.assignments(case.id)
-    scores = [r.score for r in rows if r.score is not None]
-    panel.score_count = len(scores)
+    review_ = experts.expert_review(user, case.id)
+    panel.score_count = review_.scored
+    panel.recused_count = review_.recused
+    panel.pending_count = review_.pending
     panel.min_scores = min_expert_scores(case.program, case.submitted_on or today(), params)
+    panel.criteria = list(eligibility.program_spec(case.program).expert_criteria)
+    scores = [r.score for r in review_.rows if r.score is not None and not r.recused]
     panel.average = (
-        (Decimal(sum(scores)) / len(scores)).quantize(Decimal("0.01")) if scores else None
+        (Decimal(sum(scores)) / len(scores)).quantize(Decimal("0.01"))
+        if scores and review_.revealed
+        else None
     )
-    panel.show_all_scores = not expert_only
-    panel.assignments = rows if not expert_only else [r for r in rows if r.expert_id == user.id]
+    panel.show_all_scores = review_.revealed
+    panel.assignments = review_.rows
     panel.can_score = "expert_score" in panel.actions
     panel.can_assign = (
         user.has_role("city_reviewer") and case.state == "county_approved" and not expert_only

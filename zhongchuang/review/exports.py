@@ -72,7 +72,12 @@ def _query(user: User, f: ExportFilters) -> sa.Select[tuple[Application]]:
     states = (f.state,) if f.state else EXPORT_STATES
     stmt = (
         sa.select(Application)
-        .where(Application.state.in_(states), visibility_filter(user))
+        .where(
+            Application.state.in_(states),
+            visibility_filter(user),
+            # A recognition pays nothing: never on a payout list.
+            Application.program_id.in_(sa.select(Program.id).where(Program.outcome == "payment")),
+        )
         .options(
             joinedload(Application.batch),
             joinedload(Application.organization),

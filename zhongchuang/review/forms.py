@@ -34,6 +34,14 @@ SORT_CHOICES = [
 ]
 RULING_CHOICES = [("dismiss", _l("异议不成立")), ("uphold", _l("异议成立"))]
 ROLE_LABELS = {role: _l(label) for role, label in machine.QUEUE_LABELS.items()}
+#: 视图 of the queue (``review.queues.VIEWS``).
+VIEW_LABELS = {
+    "waiting": _l("待办"),
+    "done": _l("已办"),
+    "all": _l("全部"),
+    "overdue": _l("超期"),
+    "due_soon": _l("即将超期"),
+}
 
 
 def district_choices() -> list[SelectChoice]:
@@ -71,6 +79,13 @@ class QueueFilterForm(FlaskForm):
         _l("编号或申请人"), validators=[Optional(), Length(max=100, message=_l("最多100字。"))]
     )
     overdue = BooleanField(_l("只看超期"))
+    view = SelectField(
+        _l("视图"),
+        choices=options([(v, label) for v, label in VIEW_LABELS.items()]),
+        default="waiting",
+        widget=QuickSelect(),
+        validators=[Optional()],
+    )
     sort = SelectField(
         _l("排序"),
         choices=options(SORT_CHOICES),

@@ -31,11 +31,20 @@ from zhongchuang.cases.engine import actor_for
 from zhongchuang.cases.visibility import case_search, visibility_filter
 from zhongchuang.errors import ValidationFailed
 from zhongchuang.extensions import db
-from zhongchuang.models import Application, Batch, ExpertAssignment, Objection, Program, User
+from zhongchuang.models import (
+    Application,
+    AuditEvent,
+    Batch,
+    ExpertAssignment,
+    Objection,
+    Program,
+    User,
+)
 from zhongchuang.runtime import ProcessCache, today
 from zhongchuang.workflow import calendar as wcal
+from zhongchuang.workflow import clock as time_rules
 from zhongchuang.workflow.guards import Actor, CaseFacts, can_act
-from zhongchuang.workflow.machine import actions_from
+from zhongchuang.workflow.machine import STATES, actions_from
 
 #: The states each role's queue holds (待办状态).
 QUEUE_STATES: Final[dict[str, tuple[str, ...]]] = {
@@ -45,6 +54,17 @@ QUEUE_STATES: Final[dict[str, tuple[str, ...]]] = {
     "finance": ("approved",),
 }
 QUEUE_ROLES: Final = tuple(QUEUE_STATES)
+
+#: 视图 — what a queue lists: 待办 (waiting on me), 已办 (I, or for a county reviewer my
+#: district's reviewers, acted on it), 全部 (every case I may see), 超期 (waiting on me, the
+#: clock running and today after its due day), 即将超期 (waiting on me, due within
+#: ``workflow.clock.DUE_SOON_WORKING_DAYS`` working days, not yet overdue).
+VIEWS: Final = ("waiting", "done", "all", "overdue", "due_soon")
+DEFAULT_VIEW: Final = "waiting"
+#: The views that list the cases waiting on the user (their count is a part of the badge's).
+WAITING_VIEWS: Final = frozenset({"waiting", "overdue", "due_soon"})
+#: Every state but the draft (the applicant's own), as the state filter offers them.
+FILTER_STATES: Final = tuple(s for s in STATES if s != "draft")
 
 #: Actions whose guards need nothing beyond the case row itself: the queue asks the engine's
 #: own predicate for them row by row without loading anything more (no N+1).
@@ -82,6 +102,8 @@ _ROW_COLUMNS: Final = (
 class QueueProgram:
     name: str
     expert_review: bool
+    #: 办理结果: ``payment`` or ``recognition`` (no money, never disbursed).
+    outcome: str = "payment"
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +153,8 @@ class QueueFilters:
     amount_max: Decimal | None = None
     q: str | None = None
     overdue: bool = False
+    #: One of :data:`VIEWS`.
+    view: str = DEFAULT_VIEW
 
 
 @dataclass
@@ -201,6 +225,7 @@ def _role_scope(user: User, role: str, state: str | None = None) -> sa.ColumnEle
                 ExpertAssignment.application_id == Application.id,
                 ExpertAssignment.expert_id == user.id,
                 ExpertAssignment.score.is_(None),
+                ExpertAssignment.recused.is_(False),
             )
             .exists()
         )
@@ -221,6 +246,66 @@ def _scope(
     if not roles:
         return sa.false()
     return sa.and_(visible, sa.or_(*(_role_scope(user, r, state) for r in roles)))
+
+
+def _acted_on(user: User) -> sa.ColumnElement[bool]:
+    """已办: the cases the user acted on — for a county reviewer, any county reviewer of
+    their district (they act on their district's cases only). Read from the audit trail by
+    actor (``ix_audit_events_actor_case``) or by case (``ix_audit_events_application_id``)."""
+    mine = Application.id.in_(
+        sa.select(AuditEvent.application_id).where(
+            AuditEvent.actor_id == user.id,
+            AuditEvent.kind == "case.action",
+            AuditEvent.application_id.is_not(None),
+        )
+    )
+    if not (user.has_role("county_reviewer") and user.district):
+        return mine
+    district = sa.and_(
+        Application.district == user.district,
+        sa.select(AuditEvent.id)
+        .where(
+            AuditEvent.application_id == Application.id,
+            AuditEvent.kind == "case.action",
+            AuditEvent.actor_role == "county_reviewer",
+        )
+        .exists(),
+    )
+    return sa.or_(mine, district)
+
+
+def view_scope(
+    user: User,
+    visible: sa.ColumnElement[bool],
+    view: str,
+    role: str | None = None,
+    state: str | None = None,
+) -> sa.ColumnElement[bool]:
+    """The cases a view lists for the user, within ``visible`` (what they may see). A state
+    outside the user's waiting states (``/review?state=approved``) lists every case in that
+    state they may see: the state filter offers them all."""
+    if view not in VIEWS:
+        raise ValidationFailed("视图不正确。", errors={"view": ["请选择列出的视图。"]})
+    if view in WAITING_VIEWS and (state is None or state in queue_states(user, role)):
+        scope = _scope(user, visible, role, state)
+        t = today()
+        if view == "overdue":
+            return sa.and_(scope, Application.due_on < t)
+        if view == "due_soon":
+            return sa.and_(
+                scope,
+                Application.due_on >= t,
+                Application.due_on <= time_rules.due_soon_until(t),
+            )
+        return scope
+    if role is not None and role not in queue_roles(user):
+        raise ValidationFailed("您没有该角色的待办队列。", errors={"role": ["角色不正确。"]})
+    where = [visible, Application.state != "draft"]
+    if view == "done":
+        where.append(_acted_on(user))
+    if state is not None:
+        where.append(Application.state == state)
+    return sa.and_(*where)
 
 
 def conjuncts(*clauses: sa.ColumnElement[bool]) -> list[sa.ColumnElement[bool]]:
@@ -460,7 +545,7 @@ def _statements(user: User, filters: QueueFilters) -> _Statements:
         user.organization_id,
         user.person_id,
         filters,
-        today() if filters.overdue else None,
+        today() if filters.overdue or filters.view in ("overdue", "due_soon") else None,
     )
     return _STATEMENTS.get(key, lambda: _build_statements(user, filters))
 
@@ -470,10 +555,22 @@ def _build_statements(user: User, filters: QueueFilters) -> _Statements:
     waiting_where = conjuncts(_scope(user, visible, None, None))
     page_scope = (
         waiting_where
-        if filters.role is None and filters.state is None
-        else [_scope(user, visible, filters.role, filters.state)]
+        if filters.role is None and filters.state is None and filters.view == DEFAULT_VIEW
+        else [view_scope(user, visible, filters.view, filters.role, filters.state)]
     )
     where = conjuncts(*page_scope, *_filter_clauses(filters))
+    if filters.view not in WAITING_VIEWS or (
+        filters.state is not None and filters.state not in queue_states(user, filters.role)
+    ):
+        # 已办 and 全部 are no part of what waits for the user: two counts, one statement.
+        count = sa.select(
+            sa.select(sa.func.count()).select_from(Application).where(*where).scalar_subquery(),
+            sa.select(sa.func.count())
+            .select_from(Application)
+            .where(*waiting_where)
+            .scalar_subquery(),
+        )
+        return _Statements(count=count, rows=_rows_statement().where(*where))
     # The page's total and the navigation badge in one statement: the page's cases are a
     # part of all the cases waiting for the user, so the page's count needs only what its
     # conditions add to theirs.
@@ -522,7 +619,8 @@ def queue_page(
         part = stmt if condition is None else stmt.where(condition)
         part = part.order_by(*order).limit(limit + 1 - len(found))
         found += [
-            QueueCase(*r[:-2], program=QueueProgram(r[-2], bool(r[-1]))) for r in conn.execute(part)
+            QueueCase(*r[:-3], program=QueueProgram(r[-3], bool(r[-2]), str(r[-1])))
+            for r in conn.execute(part)
         ]
         if len(found) > limit:
             break
@@ -567,7 +665,7 @@ def queue_page(
 def _rows_statement() -> sa.Select[Any]:
     """A queue row's columns with its program's, built once: the page adds its conditions
     (building the nineteen columns for every page cost more than running the query)."""
-    return sa.select(*_ROW_COLUMNS, Program.name, Program.expert_review).join(
+    return sa.select(*_ROW_COLUMNS, Program.name, Program.expert_review, Program.outcome).join(
         Program, Program.id == Application.program_id
     )
 
@@ -633,6 +731,7 @@ def row_actions(actor: Actor, case: QueueCase | Application, on: date) -> list[s
         person_id=case.person_id,
         first_approver_id=case.first_approver_id,
         approved_amount=case.approved_amount,
+        money_program=case.program.outcome == "payment",
     )
     return [a for a in offered if can_act(actor, facts, a, today=on)]
 

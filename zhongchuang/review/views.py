@@ -41,6 +41,7 @@ from zhongchuang.review import experts, exports, queues
 from zhongchuang.review.forms import (
     ROLE_LABELS,
     RULING_CHOICES,
+    VIEW_LABELS,
     AssignExpertsForm,
     BatchActionForm,
     DisburseForm,
@@ -136,8 +137,7 @@ def _set_filter_choices(
     form.program.choices = options([("", everything), *choices.programs])
     lang = _lang()
     form.state.choices = options(
-        [("", everything)]
-        + [(s, state_label(s, lang)) for s in queues.queue_states(current_user, role)]
+        [("", everything)] + [(s, state_label(s, lang)) for s in queues.FILTER_STATES]
     )
     form.district.choices = district_choices()
     form.batch.choices = options(
@@ -255,6 +255,7 @@ def _filters(form: QueueFilterForm) -> queues.QueueFilters:
         amount_max=form.amount_max.data,
         q=form.q.data or None,
         overdue=bool(form.overdue.data),
+        view=form.view.data or queues.DEFAULT_VIEW,
     )
 
 
@@ -319,6 +320,8 @@ def queue():  # noqa: ANN201
             texts=_row_texts(),
             state_labels=_state_labels(),
             district_names=DISTRICT_NAMES,
+            view=filters.view if status == 200 else request.args.get("view", "waiting"),
+            view_labels=VIEW_LABELS,
         ),
         status,
     )

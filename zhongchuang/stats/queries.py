@@ -40,7 +40,8 @@ from zhongchuang.workflow.machine import HOLDING_STATES, STATES, state_label
 
 CENT: Final = Decimal("0.01")
 NO_SOURCE: Final = "暂无数据来源"
-#: States whose time limit runs against staff (overdue counts).
+#: States whose time limit runs against staff (overdue counts). ``due_on`` is set only while
+#: a clock runs (``workflow.clock``): a paused or ended case never counts as overdue.
 STAFF_WAITING_STATES: Final = (
     "submitted",
     "accepted",

@@ -10,6 +10,7 @@ from flask import Flask
 from flask_babel import get_locale
 
 from zhongchuang.clock import SHANGHAI
+from zhongchuang.web.i18n import gettext as _
 from zhongchuang.workflow.machine import state_label
 
 
@@ -44,6 +45,8 @@ def parameter_value(par: object) -> str:
     """``20000.00 yuan`` → ``20,000.00 元``; ``18 months`` → ``18 个月``."""
     unit = getattr(par, "unit", None) or ""
     raw = str(getattr(par, "value", ""))
+    if unit == "flag":  # a yes/no setting: 1 or 0
+        return f"{_('是') if raw.split('.')[0] == '1' else _('否')}（{raw.split('.')[0]}）"
     text = money(raw) if unit == "yuan" else raw
     label = UNIT_LABELS.get(unit, unit)
     return f"{text} {label}".strip()
