@@ -41,6 +41,15 @@ def test_return_for_amendment_answered(browse: Browse) -> None:
     reason = f"请补充参保从业人员名单。{XSS}"
     county.fill("理由", reason, within=form)
     county.tick("四(一)", within=form)
+    # 一次性告知: every item at once, each with what is wrong.
+    items = {
+        "企业统一社会信用代码": "信用代码与营业执照不一致",
+        "申报年度": "申报年度应为上一年度",
+        "当年参保满6个月的从业人员数": "参保人数与社保清单不一致",
+    }
+    for label, message in items.items():
+        county.fill(label, message, within=form)
+    county.fill("审核意见", "三项补齐后予以受理。", within=form)
     county.button("退回补正", within=form)
     county.flash("退回补正")
     timeline = county.page.locator("ol.case-timeline")
@@ -55,6 +64,10 @@ def test_return_for_amendment_answered(browse: Browse) -> None:
     note = grad.page.locator("section.returned-note")
     expect(note).to_contain_text(reason)
     expect(note).to_contain_text("四(一)")
+    expect(note).to_contain_text("需补正事项（共 3 项）")
+    for message in items.values():
+        expect(note).to_contain_text(message)
+    expect(note).to_contain_text("补正期限")
     grad.shot("returned-note")
     grad.link("修改申报信息")
     grad.fill("当年参保满6个月的从业人员数", "4")

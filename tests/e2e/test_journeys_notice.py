@@ -140,11 +140,34 @@ def test_operator_registers_and_gets_a_maker_space_recognised(browse: Browse, si
         city.tick(name, within=assign)
     city.button("指派", within=assign)
     city.flash("已指派 3 名专家")
-    for username, score in (("expert1", "85"), ("expert2", "88"), ("expert3", "80")):
+    # 专家评审指标 of the catalogue, 25 points each (totals 85, 88, 80).
+    criteria = ("场地与设施", "运营团队与导师", "创业服务与活动", "入驻团队与孵化成效")
+    points = {
+        "expert1": ("22", "21", "21", "21"),
+        "expert2": ("22", "22", "22", "22"),
+        "expert3": ("20", "20", "20", "20"),
+    }
+    # 专家 甲 knows the operator: they declare a conflict (回避) and leave the case; the city
+    # reviewer assigns 专家 丁 in their place.
+    first = browse.login("expert1")
+    open_from_queue(first, number)
+    recusal = first.page.locator("form.action-recusal")
+    first.tick("我确认回避", within=recusal)
+    first.fill("回避说明（可选）", "本人曾在该运营机构任职。", within=recusal)
+    first.shot("recusal")
+    first.button("声明回避", within=recusal)
+    city.visit(case_path)
+    expect(city.page.locator("#rv-recused-count")).to_contain_text("1 名专家已声明回避")
+    assign = city.page.locator("#rv-experts form")
+    city.tick("专家 丁", within=assign)
+    city.button("指派", within=assign)
+    points["expert4"] = points.pop("expert1")
+    for username, marks in points.items():
         expert = browse.login(username)
         open_from_queue(expert, number)
         form = action_form(expert, "专家评分")
-        expert.fill("评分（0–100）", score, within=form)
+        for label, mark in zip(criteria, marks, strict=True):
+            expert.fill(label, mark, within=form)
         expert.fill("评审意见", "场地和服务能力符合要求。", within=form)
         expert.button("专家评分", within=form)
         expert.flash("专家评分")
@@ -161,7 +184,10 @@ def test_operator_registers_and_gets_a_maker_space_recognised(browse: Browse, si
     state_is(city, "公示中")
     site.flask("notices", "close-due", today=AFTER_NOTICE)
     op.visit(op.page.url)
-    state_is(op, "核准")
+    state_is(op, "已认定")
+    expect(op.page.locator("main")).not_to_contain_text("等待拨付")
+    op.follow(op.page.get_by_role("link", name="众创空间认定决定书").first)
+    expect(op.page.locator("main")).to_contain_text("认定证书编号")
     op.shot("approved")
 
     visitor = browse.anonymous()
@@ -169,6 +195,7 @@ def test_operator_registers_and_gets_a_maker_space_recognised(browse: Browse, si
     row = visitor.page.locator("main table tbody tr", has_text="梅湾创客工场")
     expect(row).to_contain_text("创客孵化类")
     expect(row).to_contain_text("嘉兴梅湾创客工场运营有限公司")
+    expect(row).to_contain_text(re.compile(r"2021-\d{4}"))  # its certificate number
     visitor.shot("maker-spaces")
 
 
@@ -231,6 +258,7 @@ def test_enterprise_roster_claim_is_paid(browse: Browse, site: Site) -> None:
     ent.shot("roster-refused-row")
     ent.visit(case_url)
     expect(ent.page.locator("#eligibility")).to_contain_text("12,320.00")
+    upload_all(ent, 4)  # 营业执照, 劳动合同, 缴费凭证, 毕业证书 (required by parameter)
     act(ent, "提交申报", done="申报已提交")
     state_is(ent, "已提交")
     ent.shot("submitted")

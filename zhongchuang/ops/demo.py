@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from zhongchuang.accounts import operations as accounts
 from zhongchuang.cases import attachments
 from zhongchuang.cases import engine as cases
-from zhongchuang.cases.eligibility import program_spec
 from zhongchuang.cases.engine import ActionInput
 from zhongchuang.catalogue import batches
 from zhongchuang.extensions import db
@@ -51,6 +50,7 @@ STAFF = [
     ("expert1", ["expert"], None, "专家 甲"),
     ("expert2", ["expert"], None, "专家 乙"),
     ("expert3", ["expert"], None, "专家 丙"),
+    ("expert4", ["expert"], None, "专家 丁"),
     ("finance", ["finance"], None, "市财政局 拨付员"),
 ]
 
@@ -77,10 +77,9 @@ def is_empty() -> bool:
 
 
 def _attach(case: Application, user: User) -> None:
-
-    for spec in program_spec(case.program).attachments:
-        if spec.required:
-            attachments.upload(user, case.id, spec.kind, f"{spec.label}.pdf", io.BytesIO(DEMO_PDF))
+    """A demo file for every material the case's program requires on the submission day."""
+    for m in attachments.missing(case):
+        attachments.upload(user, case.id, m.kind, f"{m.label}.pdf", io.BytesIO(DEMO_PDF))
 
 
 def check_demo_day(day: date) -> tuple[date, date]:
@@ -237,12 +236,18 @@ class _Seeder:
         city = self.users["city"]
         experts = [self.users[f"expert{i}"] for i in (1, 2, 3)]
         assign_experts(city, case.id, [e.id for e in experts])
-        for score, e in zip((86, 90, 82), experts, strict=True):
+        # 专家评审指标 of the catalogue (totals 86, 90, 82).
+        recognition_points = (
+            {"premises": 22, "team_mentors": 22, "services": 21, "incubation": 21},
+            {"premises": 23, "team_mentors": 23, "services": 22, "incubation": 22},
+            {"premises": 21, "team_mentors": 21, "services": 20, "incubation": 20},
+        )
+        for points, e in zip(recognition_points, experts, strict=True):
             cases.act(
                 e,
                 case.id,
                 "expert_score",
-                ActionInput(score=score, comment="运营规范，服务能力较强。"),
+                ActionInput(scores=points, opinion="运营规范，服务能力较强。"),
             )
         cases.act(city, case.id, "expert_conclude")
         cases.act(city, case.id, "city_approve")
@@ -306,13 +311,40 @@ class _Seeder:
         nanhu = self.users["nanhu"]
         returned = self.employment_case(people[0], "330402", 3)
         self.submit(people[0], returned)
+        # 一次性告知: every item at once, with the 补正期限.
         cases.act(
             nanhu,
             returned.id,
             "return",
-            ActionInput(reason="请补充当年参保从业人员名单。", articles=["四(一)"]),
+            ActionInput(
+                reason="申报材料不齐全，请一次补齐以下三项后重新提交。",
+                articles=["四(一)"],
+                items=[
+                    {"target": "employees_insured", "message": "参保人数与社保缴费清单不一致。"},
+                    {"target": "year", "message": "请确认申报年度（应为上一年度）。"},
+                    {
+                        "target": "business_credit_code",
+                        "message": "统一社会信用代码与营业执照不一致。",
+                    },
+                ],
+                opinion="材料补齐后予以受理。",
+            ),
         )
         self.report.cases["returned"] = returned.id
+        # 不予受理: a case the district cannot take, ended with a decision.
+        declined = self.employment_case(people[1], "330402", 11)
+        self.submit(people[1], declined)
+        cases.act(
+            nanhu,
+            declined.id,
+            "decline",
+            ActionInput(
+                reason="经核查，申请人不是该经营主体的登记经营者，不具备本事项的申请资格。",
+                articles=["四(一)"],
+                opinion="请由经营主体的登记经营者本人申报。",
+            ),
+        )
+        self.report.cases["declined"] = declined.id
         rejected = self.employment_case(people[1], "330402", 4)
         self.submit(people[1], rejected)
         cases.act(nanhu, rejected.id, "accept")
@@ -391,9 +423,30 @@ class _Seeder:
 
         experts = [self.users[f"expert{i}"] for i in (1, 2, 3)]
         assign_experts(self.users["city"], case.id, [e.id for e in experts])
-        for score, e in zip((88, 91, 79), experts, strict=True):
+        # 专家评审指标 of the catalogue (totals 88, 91, 79).
+        introduction_points = (
+            {
+                "brand_operations": 27,
+                "investment_premises": 22,
+                "service_resources": 22,
+                "expected_results": 17,
+            },
+            {
+                "brand_operations": 28,
+                "investment_premises": 23,
+                "service_resources": 22,
+                "expected_results": 18,
+            },
+            {
+                "brand_operations": 24,
+                "investment_premises": 20,
+                "service_resources": 20,
+                "expected_results": 15,
+            },
+        )
+        for points, e in zip(introduction_points, experts, strict=True):
             cases.act(
-                e, case.id, "expert_score", ActionInput(score=score, comment="品牌影响力较强。")
+                e, case.id, "expert_score", ActionInput(scores=points, opinion="品牌影响力较强。")
             )
         cases.act(self.users["city"], case.id, "expert_conclude")
         self.report.cases["expert_reviewed"] = case.id

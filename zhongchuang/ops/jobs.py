@@ -30,6 +30,7 @@ NAMED_JOBS: dict[str, str] = {
     "close-due-notices": "zhongchuang.notices.operations.close_due_notices_job",
     "send-mail": "zhongchuang.messages.notify.send_pending_job",
     "refresh-stats": "zhongchuang.stats.queries.refresh_stats_job",
+    "remind-due": "zhongchuang.cases.reminders.remind_due_job",
 }
 #: Jobs that moved: one queued under its old name (before a deploy) still finds its function.
 MOVED_JOBS: dict[str, str] = {
