@@ -64,6 +64,15 @@ class Config:
     MAIL_PASSWORD: str | None = None
     MAIL_SENDER = "zhongchuang@localhost"
     LOG_JSON = False
+    # 电子签章: the directory with ca.crt and each issuer's <code>.key and <code>.crt. Unset
+    # (or SIGNING_DEMO): a demo CA generated per install under instance/signing/; never in
+    # production, which requires the directory.
+    SIGNING_DIR: str | None = None
+    SIGNING_DEMO = False
+    SIGNING_KEY_PASSPHRASE: str | None = None  # for encrypted issuer keys
+    # The address the public reaches this system at: the QR code on every document points
+    # to its verification page there.
+    PUBLIC_URL = "http://127.0.0.1:5000"
     # API docs (flask-smorest)
     API_TITLE = "Zhongchuang API"
     API_VERSION = "v1"
@@ -94,6 +103,12 @@ class Config:
         ):
             if env.get(key):
                 values[key] = env[key]
+        if env.get("ZC_SIGNING_DIR"):
+            values["SIGNING_DIR"] = env["ZC_SIGNING_DIR"]
+        if env.get("ZC_PUBLIC_URL"):
+            values["PUBLIC_URL"] = env["ZC_PUBLIC_URL"].rstrip("/")
+        if env.get("ZC_SIGNING_KEY_PASSPHRASE"):
+            values["SIGNING_KEY_PASSPHRASE"] = env["ZC_SIGNING_KEY_PASSPHRASE"]
         if env.get("ZC_STATS_TTL"):
             values["ZC_STATS_TTL"] = int(env["ZC_STATS_TTL"])
         if env.get("PROXY_COUNT"):
@@ -171,6 +186,7 @@ class ProductionConfig(Config):
                 ("DATABASE_URL", "SQLALCHEMY_DATABASE_URI"),
                 ("ZC_ID_KEYS", "ZC_ID_KEYS"),
                 ("ZC_ID_HASH_KEY", "ZC_ID_HASH_KEY"),
+                ("ZC_SIGNING_DIR", "SIGNING_DIR"),
             )
             if not values.get(key)
         ]
@@ -178,6 +194,11 @@ class ProductionConfig(Config):
             raise ConfigError(
                 "生产模式缺少必需的配置 / production mode needs: " + ", ".join(missing)
             )
+        if not Path(values["SIGNING_DIR"]).is_dir():
+            raise ConfigError(
+                "签章目录不存在 / ZC_SIGNING_DIR is not a directory: " + values["SIGNING_DIR"]
+            )
+        values["SIGNING_DEMO"] = False  # production signs with its own keys only
         if not values.get("REDIS_URL"):
             values["JOBS_INLINE"] = True
         return values

@@ -79,3 +79,17 @@ def attach_for_submit(case, user) -> None:
     db.session.refresh(found)
     if attachments.can_upload(user, found):
         attach_required(found, user)
+
+
+def production_signing_dir(root) -> str:
+    """A signing directory as production wants it (``ca.crt`` and each default issuer's
+    ``<code>.key`` / ``<code>.crt``), made with the demo CA of ``root`` — for tests that
+    start the app in production mode."""
+    from pathlib import Path
+
+    from zhongchuang.documents import issuers, signing
+
+    directory = Path(root) / "signing"
+    for spec in issuers.read_defaults():
+        signing.demo_signer(directory, spec.code, spec.name)
+    return str(directory)

@@ -20,15 +20,17 @@ def test_models_and_migrations_agree(app):
 
 
 def test_production_refuses_to_start_without_its_secrets(monkeypatch):
-    for key in ("SECRET_KEY", "DATABASE_URL", "ZC_ID_KEYS", "ZC_ID_HASH_KEY"):
+    needed = ("SECRET_KEY", "DATABASE_URL", "ZC_ID_KEYS", "ZC_ID_HASH_KEY", "ZC_SIGNING_DIR")
+    for key in needed:
         monkeypatch.delenv(key, raising=False)
     with pytest.raises(ConfigError) as err:
         config_for("production")
-    for key in ("SECRET_KEY", "DATABASE_URL", "ZC_ID_KEYS", "ZC_ID_HASH_KEY"):
+    for key in needed:
         assert key in str(err.value)
 
 
-def test_database_url_switches_to_psycopg(monkeypatch):
+def test_database_url_switches_to_psycopg(monkeypatch, tmp_path):
+    monkeypatch.setenv("ZC_SIGNING_DIR", str(tmp_path))
     monkeypatch.setenv("DATABASE_URL", "postgres://u@h:5432/db")
     monkeypatch.setenv("SECRET_KEY", "x")
     monkeypatch.setenv("ZC_ID_KEYS", "k")

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PASSWORD, csrf_from, migrate_and_load
+from tests.helpers import production_signing_dir
 
 PACKAGE = Path(__file__).resolve().parents[2] / "zhongchuang"
 #: The site's own templates and each area's, beside its views.
@@ -90,6 +91,7 @@ def prod_app(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.sqlite3'}")
     monkeypatch.setenv("ZC_ID_KEYS", generate_fernet_key())
     monkeypatch.setenv("ZC_ID_HASH_KEY", "prod-hash-key")
+    monkeypatch.setenv("ZC_SIGNING_DIR", production_signing_dir(tmp_path))
     monkeypatch.setenv("UPLOAD_DIR", str(tmp_path / "uploads"))
     monkeypatch.setenv("ZC_TODAY", "2021-03-15")
     logger = logging.getLogger("zhongchuang")

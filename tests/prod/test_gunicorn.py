@@ -41,7 +41,7 @@ from tests.conftest import (
     csrf_from,
     drop_postgres_database,
 )
-from tests.helpers import attach_for_submit
+from tests.helpers import attach_for_submit, production_signing_dir
 from zhongchuang.cases import engine as cases
 from zhongchuang.cases.engine import ActionInput
 from zhongchuang.catalogue import batches
@@ -289,6 +289,7 @@ def test_production_stack_serves_across_workers_and_runs_jobs(database, redis_ta
         "ZC_ID_KEYS": TestConfig.ZC_ID_KEYS,  # the seeded data was written under these
         "ZC_ID_HASH_KEY": TestConfig.ZC_ID_HASH_KEY,
         "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "ZC_SIGNING_DIR": production_signing_dir(tmp_path),
         "ZC_TODAY": SERVER_TODAY,
         "ZC_EXPOSE_WORKER": "1",
         "HOST": "127.0.0.1",
