@@ -37,7 +37,7 @@ system-test-deps:
 
 migrate: install
 	@if [ -z "$$DATABASE_URL" ] && [ -z "$$ZC_TODAY" ]; then export ZC_TODAY=$(DEMO_TODAY); fi; \
-	$(FLASK) db upgrade && $(FLASK) policy load $(CATALOGUE)
+	$(FLASK) db upgrade && $(FLASK) policy load $(CATALOGUE) && $(FLASK) issuers load
 
 seed: migrate
 	@if [ -z "$$DATABASE_URL" ] && [ -z "$$ZC_TODAY" ]; then export ZC_TODAY=$(DEMO_TODAY); fi; \

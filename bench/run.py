@@ -1,11 +1,12 @@
 """``make bench`` / ``python -m bench.run``: the benchmark suites.
 
 Default (quick): SQLite, 100,000 cases — pages, API, writes and audit verification, each
-read against the bare baseline; the roster import (20,000 rows, SQLite).
+read against the bare baseline; the roster import (20,000 rows, SQLite); a decision
+letter's PDF (warm and in a fresh process).
 
 ``--full``: PostgreSQL, 10,000 and 1,000,000 cases — the same latency suite on both, the
-ratio between the two scales, throughput (gunicorn with 2 workers under wrk), and the roster
-import (100,000 rows, SQLite and PostgreSQL).
+ratio between the two scales, throughput (gunicorn with 2 workers under wrk), the roster
+import (100,000 rows, SQLite and PostgreSQL), and the decision letter's PDF.
 
 Generated databases are kept under instance/bench (PostgreSQL: zc_bench_10k, zc_bench_1m)
 and reused; ``--regenerate`` makes them again. Each suite saves its figures as JSON in
@@ -39,6 +40,14 @@ def _roster(rows: int, postgres: bool) -> str:
     if not postgres:
         args.append("--no-postgres")
     print(f"\n== roster import: {rows:,} rows ==", flush=True)
+    proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=False)
+    print(proc.stdout + proc.stderr[-2000:])
+    return proc.stdout
+
+
+def _documents() -> str:
+    args = [PYTHON, "-m", "bench.bench_documents"]
+    print("\n== decision letter PDF ==", flush=True)
     proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=False)
     print(proc.stdout + proc.stderr[-2000:])
     return proc.stdout
@@ -153,6 +162,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--regenerate", action="store_true", help="generate the databases again")
     p.add_argument("--no-throughput", action="store_true")
     p.add_argument("--no-roster", action="store_true")
+    p.add_argument("--no-documents", action="store_true")
     p.add_argument(
         "--report", action="store_true", help="print the table from the saved results only"
     )
@@ -179,11 +189,15 @@ def main(argv: list[str] | None = None) -> None:
             throughput.run(1_000_000, "postgresql")
         if not args.no_roster:
             _roster(100_000, postgres=True)
+        if not args.no_documents:
+            _documents()
     else:
         runs = args.runs or 30
         results.append(_latency(100_000, "sqlite", runs, args.regenerate, 3))
         if not args.no_roster:
             _roster(20_000, postgres=False)
+        if not args.no_documents:
+            _documents()
     print("\n" + "\n".join(table(results)))
     verdicts = check(results)
     if verdicts:

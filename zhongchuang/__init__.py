@@ -65,8 +65,9 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     from zhongchuang.cases import cli as cases_cli
     from zhongchuang.catalogue import cli as catalogue_cli
     from zhongchuang.cli import register_cli
+    from zhongchuang.documents import cli as documents_cli
     from zhongchuang.ops import cli as ops_cli
     from zhongchuang.ops import demo_commands
 
-    register_cli(app, (cases_cli, catalogue_cli, ops_cli, demo_commands))
+    register_cli(app, (cases_cli, catalogue_cli, documents_cli, ops_cli, demo_commands))
     return app

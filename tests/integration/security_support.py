@@ -40,6 +40,7 @@ from zhongchuang.models import (
     Attachment,
     AuditEvent,
     Batch,
+    Document,
     MakerSpace,
     Notification,
     Objection,
@@ -191,6 +192,9 @@ def build_world(factory: Any) -> World:
         sa.select(Notification.id).where(Notification.user_id == op_a.id).limit(1)
     ).scalar_one()
     mail = db.session.execute(sa.select(OutboxMail.id).limit(1)).scalar_one()
+    document = db.session.execute(
+        sa.select(Document).where(Document.application_id == m.id).limit(1)
+    ).scalar_one()
     full_ids = [vault().decrypt(p.id_number_enc) for p in db.session.scalars(sa.select(Person))]
     full_ids += [
         vault().decrypt(r.id_number_enc)
@@ -223,6 +227,9 @@ def build_world(factory: Any) -> World:
             "attachment_id": attachment,
             "notification_id": note,
             "mail_id": mail,
+            "document_id": document.id,
+            "sha256": document.sha256,
+            "issuer_id": document.issuer_id,
             "invitation_id": invitation.invitation.id,
             "person_id": person_b.person_id,
             "organization_id": op_a.organization_id,

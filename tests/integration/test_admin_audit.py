@@ -123,7 +123,8 @@ def test_audit_export_as_csv_and_xlsx_follows_the_filter(world):
     on_case = db.session.execute(
         sa.select(sa.func.count()).where(AuditEvent.application_id == case.id)
     ).scalar()
-    assert len(rows) - 1 == on_case == 4  # created, a material uploaded, submitted, accepted
+    # created, a material uploaded, submitted, accepted, its 受理通知书 issued
+    assert len(rows) - 1 == on_case == 5
     assert {r[5] for r in rows[1:]} == {case.number}
 
     resp = client.get("/admin/audit/export.xlsx?kind=case.action")

@@ -493,6 +493,10 @@ CONTRACT = {
     ("post", "/api/v1/applications/{case_id}/actions/{action}"),
     ("post", "/api/v1/applications/{case_id}/experts"),
     ("get", "/api/v1/applications/{case_id}/audit"),
+    ("get", "/api/v1/applications/{case_id}/documents"),
+    ("get", "/api/v1/applications/{case_id}/documents/{document_id}"),
+    ("post", "/api/v1/applications/{case_id}/documents/{document_id}/reissue"),
+    ("post", "/api/v1/documents/verify"),
     ("get", "/api/v1/maker-spaces"),
     ("post", "/api/v1/notices"),
     ("get", "/api/v1/notices"),
@@ -518,6 +522,7 @@ PUBLIC = {
     "/api/v1/maker-spaces",
     "/api/v1/notices/{notice_id}",
     "/api/v1/notices/{notice_id}/objections",
+    "/api/v1/documents/verify",
 }
 
 

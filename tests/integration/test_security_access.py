@@ -62,6 +62,10 @@ POST   /programs/<code>                                           -   200 200 20
 GET    /programs/<code>/materials                                 -   200 200 200 200 200 200 200 200 200 200
 GET    /programs/<code>/materials.pdf                             -   200 200 200 200 200 200 200 200 200 200
 GET    /programs/<code>/workflow.svg                              -   200 200 200 200 200 200 200 200 200 200
+GET    /verify                                                    -   200 200 200 200 200 200 200 200 200 200
+POST   /verify                                                    -   422 422 422 422 422 422 422 422 422 422
+GET    /verify/<sha256>                                           -   200 200 200 200 200 200 200 200 200 200
+GET    /verify/d/<token>                                          -   404 404 404 404 404 404 404 404 404 404
 GET    /roster/template.xlsx                                      -   200 200 200 200 200 200 200 200 200 200
 GET    /static/<filename>                                         -   200 200 200 200 200 200 200 200 200 200
 GET    /lang/<code>                                               -   302 302 302 302 302 302 302 302 302 302
@@ -106,6 +110,7 @@ GET    /applications/<case_id>/summary                            M   302 200 40
 GET    /applications/<case_id>/summary.pdf                        P   302 200 404 200 404 404 404 200 200 200
 GET    /applications/<case_id>/letters/<event_id>                 M   302 200 404 200 404 200 404 200 404 200
 GET    /applications/<case_id>/letters/<event_id>.pdf             M   302 200 404 200 404 200 404 200 404 200
+GET    /applications/<case_id>/documents/<document_id>.pdf        M   302 200 404 200 404 200 404 200 404 200
 GET    /applications/<case_id>/attachments/<attachment_id>        M   302 200 404 200 404 200 404 200 404 200
 POST   /applications/<case_id>/attachments                        M   302 409 404 403 404 403 404 403 404 403
 POST   /applications/<case_id>/attachments                        R   302   - 404 404 404 404 404 403 403 403
@@ -145,6 +150,9 @@ POST   /admin/batches/<batch_id>                                  -   302 403 40
 GET    /admin/catalogue                                           -   302 403 403 403 403 403 403 403 403 200
 POST   /admin/catalogue                                           -   302 403 403 403 403 403 403 403 403   -
 POST   /admin/catalogue/load                                      -   302 403 403 403 403 403 403 403 403   -
+GET    /admin/issuers                                             -   302 403 403 403 403 403 403 403 403 200
+GET    /admin/issuers/<issuer_id>                                 -   302 403 403 403 403 403 403 403 403 200
+POST   /admin/issuers/<issuer_id>                                 -   302 403 403 403 403 403 403 403 403   -
 GET    /admin/organizations/<organization_id>/identity            -   302 403 403 403 403 403 403 403 403 200
 POST   /admin/organizations/<organization_id>/identity            -   302 403 403 403 403 403 403 403 403   -
 GET    /admin/people/<person_id>/identity                         -   302 403 403 403 403 403 403 403 403 200
@@ -188,6 +196,10 @@ POST   /api/v1/applications/<case_id>/actions/<action>            P   401 403 40
 POST   /api/v1/applications/<case_id>/attachments                 M   401 409 404 403 403 403 403 403 403 403
 GET    /api/v1/applications/<case_id>/attachments/<attachment_id> M   401 200 404 200 404 200 404 200 404 200
 GET    /api/v1/applications/<case_id>/audit                       M   401 403 403 200 404 200 404 200 404 200
+GET    /api/v1/applications/<case_id>/documents                   M   401 200 404 200 404 200 404 200 404 200
+GET    /api/v1/applications/<case_id>/documents/<document_id>     M   401 200 404 200 404 200 404 200 404 200
+POST   /api/v1/applications/<case_id>/documents/<document_id>/reissue M   401 403 403 403 403 403 403   - 403   -
+POST   /api/v1/documents/verify                                   -   422 422 422 422 422 422 422 422 422 422
 POST   /api/v1/applications/<case_id>/experts                     M   401 403 403 403 403 403 403   - 403 403
 POST   /api/v1/applications/<case_id>/roster                      R   401   - 404 403 403 403 403 403 403 403
 POST   /api/v1/applications/<case_id>/identity-reveal             P   401 403 404   - 404 404 404   - 403 403
@@ -288,6 +300,7 @@ def _body(world: World, method: str, rule: str, case: str, opts: dict[str, Any])
         "/api/v1/applications/<case_id>/identity-reveal": {},
         "/api/v1/notices": {"application_ids": [case_id], "working_days": 5},
         "/api/v1/notices/<notice_id>/objections": {"application_id": case_id},
+        "/api/v1/applications/<case_id>/documents/<document_id>/reissue": {"reason": "重新签发"},
         "/api/v1/batches": {
             "program": "employment_driving_grant",
             "year": 2022,

@@ -225,6 +225,7 @@ API_CALLER = {
     "PUT /api/v1/batches/{batch_id}": "admin",
     "POST /api/v1/users": "admin",
     "PATCH /api/v1/users/{user_id}": "admin",
+    "POST /api/v1/applications/{case_id}/documents/{document_id}/reissue": "city",
 }
 
 
@@ -265,6 +266,7 @@ def test_every_json_body_is_refused_clearly_or_handled(app, world):
         "batch_id": world.ids["batch_id"],
         "user_id": world.ids["user_id"],
         "notice_id": world.ids["notice_id"],
+        "document_id": world.ids["document_id"],
         "code": "employment_driving_grant",
     }
     problems: list[str] = []

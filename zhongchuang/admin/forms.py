@@ -10,6 +10,7 @@ from typing import Any
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    BooleanField,
     EmailField,
     HiddenField,
     PasswordField,
@@ -276,3 +277,26 @@ class CatalogueLoadForm(FlaskForm):
     content = HiddenField(validators=[DataRequired()])
     filename = HiddenField(validators=[DataRequired(), Length(max=300)])
     sha256 = HiddenField(validators=[DataRequired(), Length(64, 64)])
+
+
+class IssuerForm(FlaskForm):
+    """发文机关: what an administrator may correct (the level and district stay)."""
+
+    name = StringField(
+        _l("机关名称"), validators=[DataRequired(_l("请填写机关名称。")), Length(max=200)]
+    )
+    short_name = StringField(
+        _l("机关代字"),
+        validators=[DataRequired(_l("请填写机关代字。")), Length(max=40)],
+        description=_l("文号以此开头，如“嘉科创”→ 嘉科创〔2021〕12号；各机关不得相同。"),
+    )
+    reconsideration_body = StringField(
+        _l("行政复议机关"),
+        validators=[DataRequired(_l("请填写行政复议机关。")), Length(max=200)],
+    )
+    litigation_court = StringField(
+        _l("行政诉讼法院"),
+        validators=[DataRequired(_l("请填写行政诉讼法院。")), Length(max=200)],
+    )
+    source = TextAreaField(_l("来源说明"), validators=[Optional(), Length(max=2000)])
+    confirmed = BooleanField(_l("已由公开文本或主管部门确认"))

@@ -38,6 +38,7 @@ from zhongchuang.admin.forms import (
     BatchForm,
     CatalogueLoadForm,
     CatalogueUploadForm,
+    IssuerForm,
     OrganizationCorrectionForm,
     OutboxFilterForm,
     PersonCorrectionForm,
@@ -51,6 +52,7 @@ from zhongchuang.audit import log as audit_log
 from zhongchuang.cases.eligibility import preview_catalogue
 from zhongchuang.catalogue import batches
 from zhongchuang.catalogue.loading import load_catalogue_text
+from zhongchuang.documents import issuers as issuer_service
 from zhongchuang.errors import Conflict, NotFound, ValidationFailed
 from zhongchuang.messages import outbox
 from zhongchuang.policy.catalogue import CatalogueError
@@ -451,6 +453,33 @@ def batch_edit(batch_id: int):  # noqa: ANN201
             flash(_("批次已更新。"), "success")
             return redirect(url_for("admin.batch_list"))
     return render_template("admin/batch_form.html", form=form, batch=batch), (
+        422 if form.errors else 200
+    )
+
+
+# --- issuers (发文机关) ---------------------------------------------------------------
+
+
+@bp.route("/issuers")
+def issuer_list():  # noqa: ANN201
+    return render_template("admin/issuers.html", issuers=issuer_service.all_issuers())
+
+
+@bp.route("/issuers/<int:issuer_id>", methods=["GET", "POST"])
+def issuer_edit(issuer_id: int):  # noqa: ANN201
+    issuer = issuer_service.get_issuer(issuer_id)
+    form = IssuerForm(obj=issuer)
+    if form.validate_on_submit():
+        try:
+            issuer_service.update_issuer(
+                _me(), issuer_id, {k: getattr(form, k).data for k in issuer_service.EDITABLE}
+            )
+        except ValidationFailed as exc:
+            apply_field_errors(form, exc)
+        else:
+            flash(_("发文机关已更新。此后签发的文书使用新的信息，已签发的文书不变。"), "success")
+            return redirect(url_for("admin.issuer_list"))
+    return render_template("admin/issuer_form.html", form=form, issuer=issuer), (
         422 if form.errors else 200
     )
 

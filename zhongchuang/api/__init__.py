@@ -19,12 +19,21 @@ def register_api(app: Flask) -> None:
     from zhongchuang.api import docs
     from zhongchuang.cases import api as cases_api
     from zhongchuang.catalogue import api as catalogue_api
+    from zhongchuang.documents import api as documents_api
     from zhongchuang.notices import api as notices_api
 
     # Chinese text unescaped in every JSON answer (API.md conventions).
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     api.init_app(app, spec_kwargs=SPEC_KWARGS)
-    for mod in (accounts_api, catalogue_api, cases_api, notices_api, admin_api, reveal_api):
+    for mod in (
+        accounts_api,
+        catalogue_api,
+        cases_api,
+        documents_api,
+        notices_api,
+        admin_api,
+        reveal_api,
+    ):
         csrf.exempt(mod.blp)  # bearer tokens only: the API never reads the session cookie
         api.register_blueprint(mod.blp)
     app.register_blueprint(docs.bp)

@@ -53,6 +53,10 @@ KIND_LABELS: dict[str, str] = {
     "admin.audit_export": "导出审计日志",
     "admin.id_key_rotation": "更换加密密钥",
     "catalogue.load": "载入政策目录",
+    "document.issue": "签发文书",
+    "document.supersede": "文书作废（重新签发）",
+    "admin.issuer_create": "新增发文机关",
+    "admin.issuer_update": "修改发文机关",
 }
 #: The families of kinds (the part before the dot), for filters.
 FAMILY_LABELS: dict[str, str] = {
@@ -64,6 +68,7 @@ FAMILY_LABELS: dict[str, str] = {
     "account": "账号（全部）",
     "admin": "系统管理（全部）",
     "catalogue": "政策目录（全部）",
+    "document": "文书（全部）",
 }
 
 

@@ -8,6 +8,7 @@ An applier reads and writes the :class:`ActionContext`; it never commits.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -173,6 +174,16 @@ def keep_eligibility(ctx: ActionContext) -> None:
     eligibility.replace_claims(case, outcome.claims)
     ctx.details["computed_amount"] = _s(outcome.amount)
     ctx.details["eligible"] = outcome.eligible
+
+
+#: 查询码 alphabet: no 0/O, 1/I/L that a reader could confuse.
+QUERY_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def assign_query_code(ctx: ActionContext) -> None:
+    """受理: the six-character 查询码 the 受理通知书 carries (kept if the case has one)."""
+    if not ctx.case.query_code:
+        ctx.case.query_code = "".join(secrets.choice(QUERY_CODE_ALPHABET) for _ in range(6))
 
 
 def clear_correction(ctx: ActionContext) -> None:
@@ -377,6 +388,7 @@ PREPARE: dict[str, Step] = {
 CHECK: dict[str, Step] = {}
 APPLY: dict[str, Step] = {
     "keep_eligibility": keep_eligibility,
+    "assign_query_code": assign_query_code,
     "clear_correction": clear_correction,
     "record_correction": record_correction,
     "release_claims": release_claims,

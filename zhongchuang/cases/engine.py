@@ -30,6 +30,7 @@ from zhongchuang.cases.eligibility import (
 )
 from zhongchuang.cases.visibility import CITY_WIDE_ROLES, get_visible, visibility_filter
 from zhongchuang.cases.visibility import is_own as _is_own
+from zhongchuang.documents import issuing
 from zhongchuang.errors import (
     BatchClosed,
     DuplicateBenefit,
@@ -441,7 +442,7 @@ def apply_action(user: User | None, case_id: int, action: str, inp: ActionInput)
         ctx.details["opinion"] = opinion  # 审核意见, in the history and the letters
     # Every action touches the row, so the version moves even without a state change.
     case.updated_at = now()
-    audit.record(
+    event = audit.record(
         "case.action",
         actor=user,
         role=role_for_action(user, action, case.workflow_id),
@@ -455,6 +456,8 @@ def apply_action(user: User | None, case_id: int, action: str, inp: ActionInput)
         actor_name=None if user else "system",
     )
     db.session.flush()
+    if spec.documents:
+        issuing.issue_declared(case, event, spec.documents)  # 文书, with the decision
     return case
 
 

@@ -32,9 +32,10 @@ from zhongchuang.cases.eligibility import (
 )
 from zhongchuang.cases.workspace import ArticleRef, article_refs
 from zhongchuang.clock import SHANGHAI
+from zhongchuang.documents import queries as document_queries
 from zhongchuang.documents.pdf import PdfDocument, PdfSection
 from zhongchuang.extensions import db
-from zhongchuang.models import Application, AuditEvent, MakerSpace, User
+from zhongchuang.models import Application, AuditEvent, Document, MakerSpace, User
 from zhongchuang.policy.identity import district_name
 from zhongchuang.policy.parameters import ParameterTable
 from zhongchuang.review import batch_actions as review
@@ -60,6 +61,9 @@ EVENT_TITLES: dict[str, str] = audit.KIND_LABELS
 #: Never shown to the applicant (异议保密, 专家评分).
 HIDDEN_KINDS_FOR_APPLICANT = frozenset({"notice.objection", "case.experts_assigned"})
 HIDDEN_ACTIONS_FOR_APPLICANT = frozenset({"expert_score", "dismiss_objection"})
+#: Not steps of the process: a document issued with a decision is listed with the case's
+#: documents (its hash stays in the audit log), not as a step after the decision.
+NOT_IN_TIMELINE = frozenset({"document.issue"})
 #: Guard stages whose failure means "not for you / not now", not "not yet ready".
 _HARD_CODES = frozenset({"forbidden", "not_found", "invalid_transition", "version_conflict"})
 
@@ -284,6 +288,8 @@ def timeline(
         events = case_events(case)
     out: list[TimelineEntry] = []
     for ev in events:
+        if ev.kind in NOT_IN_TIMELINE:
+            continue
         if applicant_side and (
             ev.kind in HIDDEN_KINDS_FOR_APPLICANT or ev.action in HIDDEN_ACTIONS_FOR_APPLICANT
         ):
@@ -377,6 +383,11 @@ class CasePage:
     @property
     def letters(self) -> list[TimelineEntry]:
         return [e for e in self.timeline if e.letter_title]
+
+    @cached_property
+    def documents(self) -> list[Document]:
+        """文书 issued on the case (numbered, signed), in the order issued."""
+        return document_queries.documents_of_case(self.case)
 
     @property
     def last_return(self) -> TimelineEntry | None:

@@ -33,12 +33,22 @@ from zhongchuang.models.catalogue import (
     PolicyEvent,
     Program,
 )
+from zhongchuang.models.documents import (
+    DOCUMENT_KINDS,
+    Document,
+    DocumentSequence,
+    Issuer,
+)
 from zhongchuang.models.messages import Notification, OutboxMail
 from zhongchuang.models.notices import Notice, NoticeItem, Objection
 from zhongchuang.models.stats import CaseStay, StatsSnapshot
 from zhongchuang.models.time_limits import TimeLimitReminder
 
 __all__ = [
+    "DOCUMENT_KINDS",
+    "Document",
+    "DocumentSequence",
+    "Issuer",
     "ENTERPRISE_SIZES",
     "HOLDING_STATES",
     "ORG_KINDS",

@@ -10,6 +10,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 
+
+def sql_in(values: tuple[str, ...]) -> str:
+    """``('a', 'b')`` — the SQL list of a CHECK constraint over fixed codes."""
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
 #: Money: yuan with two decimals, never a float.
 Money = sa.Numeric(14, 2, asdecimal=True)
 

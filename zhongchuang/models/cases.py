@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from zhongchuang.extensions import db
-from zhongchuang.models.base import JSONType, Money, UTCDateTime
+from zhongchuang.models.base import JSONType, Money, UTCDateTime, sql_in
 from zhongchuang.workflow import machine
 
 STATES = tuple(machine.STATES)
@@ -19,18 +19,14 @@ PRE_APPROVAL_STATES = machine.PRE_APPROVAL_STATES
 HOLDING_STATES = machine.HOLDING_STATES
 
 
-def _in(values: tuple[str, ...]) -> str:
-    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
-
-
 class Application(db.Model):
     """申报案件. Nothing assigns ``state`` except the workflow service."""
 
     __tablename__ = "applications"
     __table_args__ = (
-        sa.CheckConstraint(f"state IN {_in(STATES)}", name="state"),
+        sa.CheckConstraint(f"state IN {sql_in(STATES)}", name="state"),
         sa.CheckConstraint(
-            f"state NOT IN {_in(PRE_APPROVAL_STATES)} OR approved_amount IS NULL",
+            f"state NOT IN {sql_in(PRE_APPROVAL_STATES)} OR approved_amount IS NULL",
             name="approved_amount_from_city_approval",
         ),
         sa.CheckConstraint("version >= 1", name="version"),
@@ -90,6 +86,8 @@ class Application(db.Model):
     correction: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     #: 补正期限 (the last day to resubmit), for ``flask cases lapse-overdue``.
     correction_due_on: Mapped[date | None] = mapped_column(sa.Date)
+    #: 查询码: six characters printed on the 受理通知书, asked with the number for 办件进度.
+    query_code: Mapped[str | None] = mapped_column(sa.String(6))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -18,6 +18,7 @@ def register_web(app: Flask) -> None:
     from zhongchuang.admin import views as admin_views
     from zhongchuang.cases import applicant_views
     from zhongchuang.cases import views as cases_views
+    from zhongchuang.documents import views as documents_views
     from zhongchuang.ops import health
     from zhongchuang.public import views as public_views
     from zhongchuang.review import views as review_views
@@ -29,6 +30,7 @@ def register_web(app: Flask) -> None:
         accounts_views,
         public_views,
         cases_views,
+        documents_views,
         applicant_views,
         review_views,
         admin_views,

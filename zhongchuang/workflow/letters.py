@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Final, Literal
 
-LetterKind = Literal["approval", "rejection", "return", "decline"]
+LetterKind = Literal["approval", "rejection", "return", "decline", "receipt", "certificate"]
 
 #: Which action produces which letter.
 LETTER_FOR_ACTION: Final[dict[str, LetterKind]] = {
@@ -30,7 +30,21 @@ TITLES: Final[dict[LetterKind, str]] = {
     "rejection": "不予支持决定书",
     "return": "补正材料通知书",
     "decline": "不予受理决定书",
+    "receipt": "受理通知书",
+    "certificate": "众创空间认定证书",
 }
+#: 文书 kinds (API names) by letter kind: a return issues a 补正告知书 (``correction``).
+DOCUMENT_KIND: Final[dict[LetterKind, str]] = {
+    "approval": "approval",
+    "rejection": "rejection",
+    "return": "correction",
+    "decline": "decline",
+    "receipt": "receipt",
+    "certificate": "certificate",
+}
+LETTER_KIND: Final[dict[str, LetterKind]] = {v: k for k, v in DOCUMENT_KIND.items()}
+#: Letters that state a decision's reason (the others need none).
+_REASONED: Final = frozenset({"rejection", "return", "decline"})
 #: A recognition's approval is a 认定 decision, not a 核准 of money.
 RECOGNITION_TITLE: Final = "众创空间认定决定书"
 
@@ -46,6 +60,20 @@ REMEDY_TEXT: Final = (
     "如对本决定不服，可以自收到本决定书之日起六十日内依法申请行政复议，"
     "或者自收到本决定书之日起六个月内依法向人民法院提起行政诉讼。"
 )
+
+
+def remedy_text(reconsideration_body: str, court: str) -> str:
+    """告知复议、诉讼途径, naming the bodies (data of the issuing office)."""
+    return (
+        f"如对本决定不服，可以自收到本决定书之日起六十日内向{reconsideration_body}申请行政复议，"
+        f"或者自收到本决定书之日起六个月内依法向{court}提起行政诉讼。"
+    )
+
+
+def document_number(short_name: str, year: int, serial: int) -> str:
+    """文号: the issuer's 机关代字, the year in 六角括号, the serial — 嘉科创〔2021〕12号."""
+    return f"{short_name}〔{year}〕{serial}号"
+
 
 _DIGITS: Final = "零壹贰叁肆伍陆柒捌玖"
 _UNITS: Final = ("", "拾", "佰", "仟")
@@ -97,6 +125,9 @@ class DecisionLetter:
     lapses: bool = False
     #: 认定证书编号 of a recognised space.
     certificate_number: str | None = None
+    #: 受理通知书: the 查询码 and the promised completion date.
+    query_code: str | None = None
+    promised_on: date | None = None
 
     @property
     def failed_rules(self) -> tuple[RuleLine, ...]:
@@ -183,9 +214,24 @@ def _decision_text(
     lapses: bool,
     recognition: bool,
     certificate_number: str | None,
+    query_code: str | None = None,
+    promised_on: date | None = None,
+    remedy: str = REMEDY_TEXT,
 ) -> tuple[str, str | None]:
     """The decision's sentence(s) about ``subject`` (申请人申报的“事项”), and the remedy
     (复议、诉讼) where the decision is adverse."""
+    if kind == "receipt":
+        text = f"{subject}，经审查，申请材料齐全、符合法定形式，决定予以受理。"
+        if promised_on is not None:
+            text += (
+                f"承诺于{chinese_date(promised_on)}前办结（补正、专家评审和公示期间不计算在内，"
+                "办结日期相应顺延）。"
+            )
+        if query_code:
+            text += f"可凭申报编号和查询码{query_code}查询办理进度。"
+        return text, None
+    if kind == "certificate":
+        return f"{subject}经审核，依据{basis}，认定为嘉兴市市级众创空间。特发此证。", None
     if kind == "approval" and recognition:
         text = (
             f"经审核，{subject}符合{basis}的规定，经专家评审和公示无异议，"
@@ -203,7 +249,7 @@ def _decision_text(
         return text, None
     if kind == "rejection":
         text = f"经审核，{subject}不符合{basis}的规定，决定不予支持。理由：{reason_text}。"
-        return text, REMEDY_TEXT
+        return text, remedy
     if kind == "decline":
         text = (
             f"{subject}，经审查，不符合受理条件，决定不予受理。理由：{reason_text}。依据：{basis}。"
@@ -245,17 +291,18 @@ def build_letter(
     lapses: bool = False,
     recognition: bool = False,
     certificate_number: str | None = None,
+    query_code: str | None = None,
+    promised_on: date | None = None,
+    remedy_bodies: tuple[str, str] | None = None,
+    subject: str | None = None,
 ) -> DecisionLetter:
-    """The letter for one decision.
-
-    ``article_texts`` maps article paths to their text (the catalogue); ``cited`` are the
-    paths relied on, in order — a path missing from the catalogue is kept, marked as not
-    held. ``reason`` is required for a rejection or a return.
-    """
-    if kind not in TITLES:
-        raise ValueError(f"unknown letter kind {kind!r}")
-    if kind != "approval" and not (reason and reason.strip()):
-        raise ValueError("a rejection or a return states its reason")
+    """The letter for one decision. ``article_texts`` maps article paths to their text;
+    ``cited`` are the paths relied on, in order (one the catalogue lacks is kept, marked
+    as not held). A rejection, return or decline states its ``reason``. ``remedy_bodies``
+    (复议机关, 人民法院) name where an adverse decision may be challenged; ``subject``
+    replaces “申请人申报的‘事项’” (a certificate names the space)."""
+    if kind not in TITLES or (kind in _REASONED and not (reason and reason.strip())):
+        raise ValueError(f"letter {kind!r}: unknown kind, or a reasoned one without reason")
     articles = _cited_articles(cited, article_texts)
     policy = f"《{policy_title}》（{policy_doc_number}）"
     basis = policy + (_refs(articles) if articles else "")
@@ -264,7 +311,7 @@ def build_letter(
     title = letter_title(kind, recognition=recognition)
     text, remedy = _decision_text(
         kind,
-        f"{applicant}申报的“{program_name}”",
+        subject or f"{applicant}申报的“{program_name}”",
         basis,
         amount=amount,
         words=words,
@@ -274,6 +321,9 @@ def build_letter(
         lapses=lapses,
         recognition=recognition,
         certificate_number=certificate_number,
+        query_code=query_code,
+        promised_on=promised_on,
+        remedy=remedy_text(*remedy_bodies) if remedy_bodies else REMEDY_TEXT,
     )
     return DecisionLetter(
         kind=kind,
@@ -297,4 +347,6 @@ def build_letter(
         due_on=due_on,
         lapses=lapses,
         certificate_number=certificate_number,
+        query_code=query_code,
+        promised_on=promised_on,
     )

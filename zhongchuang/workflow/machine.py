@@ -132,6 +132,7 @@ PREPARATIONS: Final[dict[str, str]] = {
 CHECKS: Final[dict[str, str]] = {}
 EFFECTS: Final[dict[str, str]] = {
     "keep_eligibility": "保存判定结果、计算金额与享受记录",
+    "assign_query_code": "生成查询码（印在受理通知书上）",
     "clear_correction": "补正已提交，清除待补正事项",
     "record_correction": "记录一次性告知的补正事项与补正期限",
     "release_claims": "释放享受记录（期间、人员不再被占用）",
@@ -145,6 +146,17 @@ EFFECTS: Final[dict[str, str]] = {
     "recognise_space": "认定众创空间（认定事项）",
     "consume_budget": "预留转为已拨付",
     "record_payment": "记录支付凭证号与拨付日期",
+}
+#: 文书 an action issues (``zhongchuang.documents.issuing``), once its audit event is
+#: written: numbered from the issuing office's sequence, signed, kept as issued. A kind
+#: whose case it does not fit (a certificate for a payment) is skipped by its issuer.
+DOCUMENTS: Final[dict[str, str]] = {
+    "receipt": "受理通知书（含查询码与承诺办结日期）",
+    "decline": "不予受理决定书",
+    "correction": "补正告知书（逐项列明需补正事项与补正期限）",
+    "approval": "核准决定书（认定事项为认定决定书）",
+    "rejection": "不予支持决定书",
+    "certificate": "众创空间认定证书（认定事项）",
 }
 #: Whom an action tells (通知对象).
 AUDIENCES: Final = frozenset({"applicant"})
@@ -180,6 +192,8 @@ TRANSITIONS: Final[list[dict[str, Any]]] = [
     },
     {
         "action": "accept",
+        "documents": ["receipt"],
+        "effects": ["assign_query_code"],
         "notify": ["applicant"],
         "sources": ["submitted"],
         "dest": "accepted",
@@ -188,6 +202,7 @@ TRANSITIONS: Final[list[dict[str, Any]]] = [
     },
     {
         "action": "decline",
+        "documents": ["decline"],
         "effects": ["release_claims"],
         "notify": ["applicant"],
         "sources": ["submitted"],
@@ -200,6 +215,7 @@ TRANSITIONS: Final[list[dict[str, Any]]] = [
     },
     {
         "action": "return",
+        "documents": ["correction"],
         "effects": ["record_correction"],
         "notify": ["applicant"],
         "sources": ["submitted", "accepted"],
@@ -231,6 +247,7 @@ TRANSITIONS: Final[list[dict[str, Any]]] = [
     },
     {
         "action": "county_reject",
+        "documents": ["rejection"],
         "effects": ["release_claims"],
         "notify": ["applicant"],
         "sources": ["accepted"],
@@ -277,6 +294,7 @@ TRANSITIONS: Final[list[dict[str, Any]]] = [
     },
     {
         "action": "city_reject",
+        "documents": ["rejection"],
         "effects": ["release_claims"],
         "notify": ["applicant"],
         "sources": ["county_approved", "expert_reviewed"],
@@ -296,6 +314,7 @@ TRANSITIONS: Final[list[dict[str, Any]]] = [
     },
     {
         "action": "conclude_notice",
+        "documents": ["approval", "certificate"],
         "effects": ["recognise_space"],
         "notify": ["applicant"],
         "sources": ["in_notice"],
@@ -306,6 +325,7 @@ TRANSITIONS: Final[list[dict[str, Any]]] = [
     },
     {
         "action": "uphold_objection",
+        "documents": ["rejection"],
         "prepare": ["find_objection"],
         "effects": ["release_budget", "release_claims", "uphold_objection"],
         "notify": ["applicant"],
@@ -408,6 +428,7 @@ class ActionSpec:
     checks: tuple[str, ...] = ()
     effects: tuple[str, ...] = ()
     notify: frozenset[str] = frozenset()
+    documents: tuple[str, ...] = ()
 
     @property
     def takes_opinion(self) -> bool:
@@ -491,6 +512,7 @@ def _spec(raw: Mapping[str, Any], workflow_id: str, states: tuple[str, ...]) -> 
         checks=_declared(raw, "checks", CHECKS),
         effects=_declared(raw, "effects", EFFECTS),
         notify=frozenset(_declared(raw, "notify", AUDIENCES)),
+        documents=_declared(raw, "documents", DOCUMENTS),
     )
 
 

@@ -1,0 +1,69 @@
+"""Pages of the documents area: a case's signed PDFs for whoever may see the case, and the
+public verification page (扫码核验) — by the QR code's token, by hash, or by upload."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, render_template
+from flask_login import current_user, login_required
+
+from zhongchuang.documents import queries, verification
+from zhongchuang.documents.api import pdf_response, read_upload
+from zhongchuang.documents.forms import VerifyForm
+from zhongchuang.errors import DomainError
+from zhongchuang.extensions import limiter
+
+bp = Blueprint("documents", __name__, template_folder="templates")
+
+
+@bp.route("/applications/<int:case_id>/documents/<int:document_id>.pdf")
+@login_required
+def download(case_id: int, document_id: int) -> Response:
+    return pdf_response(queries.document_file(current_user, case_id, document_id))
+
+
+def _lookup_page(key: str):  # noqa: ANN202
+    doc = verification.lookup(key)
+    if doc is None:
+        abort(404)
+    return render_template(
+        "documents/verify.html",
+        found=doc,
+        message=verification.status_message(doc),
+        result=None,
+        form=VerifyForm(formdata=None),
+    )
+
+
+@bp.route("/verify/d/<token>")
+def by_token(token: str):  # noqa: ANN201
+    return _lookup_page(token[:64])
+
+
+@bp.route("/verify/<sha256>")
+def by_hash(sha256: str):  # noqa: ANN201
+    if not verification.SHA256_RE.match(sha256):
+        abort(404)
+    return _lookup_page(sha256)
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+def verify():  # noqa: ANN201
+    form = VerifyForm()
+    result = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            result = verification.verify_bytes(read_upload(form.file.data))
+        except DomainError as exc:
+            form.file.errors = [exc.message]
+            status = exc.status
+    elif form.errors:
+        status = 422
+    return render_template(
+        "documents/verify.html",
+        found=result.document if result else None,
+        message=result.message if result else None,
+        result=result,
+        form=form,
+    ), status
