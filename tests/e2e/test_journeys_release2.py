@@ -1,5 +1,6 @@
 """Release 2 journeys on the demo data, in a browser: a county reviewer declines a case
-(不予受理) and its applicant reads the decision; an expert declares a conflict (回避) and
+(不予受理) and its applicant reads the decision, downloads the signed 文书 and anyone
+verifies it; an expert declares a conflict (回避) and
 the city reviewer assigns another.
 
 Every page reached is checked by tests.e2e.helpers; each journey leaves screenshots under
@@ -7,6 +8,8 @@ screenshots/.
 """
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -51,6 +54,25 @@ def test_a_case_is_declined_with_a_decision_the_applicant_reads(browse: Browse) 
     timeline = grad.page.locator("ol.case-timeline")
     expect(timeline).to_contain_text("审核意见：请由登记经营者本人申报。")
     grad.shot("declined")
+
+    # The signed 文书, numbered, downloaded and verified by anyone who has it.
+    documents = grad.page.locator("section[aria-labelledby=h-documents]")
+    expect(documents).to_contain_text("不予受理决定书")
+    expect(documents).to_contain_text(re.compile(r"南众创〔20\d\d〕\d+号"))
+    with grad.page.expect_download() as download:
+        documents.get_by_role("link", name="不予受理决定书").click()
+    signed = download.value.path()
+    visitor = browse.anonymous()
+    visitor.visit("/verify")
+    visitor.heading("文书核验")
+    visitor.page.get_by_label("要核验的文书（PDF）").set_input_files(signed)
+    visitor.button("核验")
+    verdict = visitor.page.locator(".verify-verdict")
+    expect(verdict).to_contain_text("有效")
+    expect(visitor.page.locator("main")).to_contain_text("不予受理决定书")
+    expect(visitor.page.locator("main")).not_to_contain_text("林晓雨")  # a person, masked
+    visitor.shot("verified")
+
     grad.follow(grad.page.get_by_role("link", name="不予受理决定书").first)
     main = grad.page.locator("main")
     expect(main).to_contain_text("决定不予受理")

@@ -355,3 +355,38 @@ def test_a_reissue_takes_a_new_number_and_supersedes_the_old_document(client, wo
         sa.select(AuditEvent).where(AuditEvent.kind == "document.supersede")
     ).scalar_one()
     assert ev.reason == "发文机关名称更正"
+
+
+def test_the_city_reissues_from_the_case_page(client, world, factory):
+    case, applicant = _submitted(factory)
+    cases.act(world["county"], case.id, "accept")
+    (old,) = _docs(case.id)
+    login_as(client, applicant)
+    assert "重新签发" not in client.get(f"/applications/{case.id}").get_data(as_text=True)
+    login_as(client, world["city"])
+    page = f"/applications/{case.id}"
+    assert "重新签发" in client.get(page).get_data(as_text=True)
+    url = f"/applications/{case.id}/documents/{old.id}/reissue"
+    empty = form_post(client, url, {"reason": ""}, page=page)
+    assert empty.status_code == 302
+    assert len(_docs(case.id)) == 1  # nothing issued without a reason
+    resp = form_post(client, url, {"reason": "申请人名称更正"}, page=page)
+    assert resp.status_code == 302
+    html = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "已重新签发：秀众创〔2021〕2号" in html
+    assert "已被取代" in html
+    assert [d.status for d in _docs(case.id)] == ["superseded", "valid"]
+
+
+def test_the_letter_pdf_of_a_decision_is_its_signed_document(client, world, factory):
+    case, applicant = _submitted(factory)
+    cases.act(
+        world["county"], case.id, "decline", ActionInput(reason="不属本区", articles=["四(一)"])
+    )
+    (doc,) = _docs(case.id)
+    login_as(client, applicant)
+    pdf = client.get(f"/applications/{case.id}/letters/{doc.event_id}.pdf")
+    assert pdf.status_code == 200
+    assert hashlib.sha256(pdf.data).hexdigest() == doc.sha256  # not a fresh, unsigned draw
+    page = client.get(f"/applications/{case.id}").get_data(as_text=True)
+    assert page.count('aria-labelledby="h-letters"') == 0  # listed once, as the document

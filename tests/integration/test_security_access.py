@@ -111,6 +111,7 @@ GET    /applications/<case_id>/summary.pdf                        P   302 200 40
 GET    /applications/<case_id>/letters/<event_id>                 M   302 200 404 200 404 200 404 200 404 200
 GET    /applications/<case_id>/letters/<event_id>.pdf             M   302 200 404 200 404 200 404 200 404 200
 GET    /applications/<case_id>/documents/<document_id>.pdf        M   302 200 404 200 404 200 404 200 404 200
+POST   /applications/<case_id>/documents/<document_id>/reissue    M   302 403 403 403 403 403 403   - 403   -
 GET    /applications/<case_id>/attachments/<attachment_id>        M   302 200 404 200 404 200 404 200 404 200
 POST   /applications/<case_id>/attachments                        M   302 409 404 403 404 403 404 403 404 403
 POST   /applications/<case_id>/attachments                        R   302   - 404 404 404 404 404 403 403 403

@@ -33,6 +33,7 @@ from zhongchuang.cases.eligibility import (
 from zhongchuang.cases.workspace import ArticleRef, article_refs
 from zhongchuang.clock import SHANGHAI
 from zhongchuang.documents import queries as document_queries
+from zhongchuang.documents.issuing import REISSUERS
 from zhongchuang.documents.pdf import PdfDocument, PdfSection
 from zhongchuang.extensions import db
 from zhongchuang.models import Application, AuditEvent, Document, MakerSpace, User
@@ -382,7 +383,15 @@ class CasePage:
 
     @property
     def letters(self) -> list[TimelineEntry]:
-        return [e for e in self.timeline if e.letter_title]
+        """The decisions' letters that no signed document stands for (decisions taken
+        before documents were issued); the others are listed with the documents."""
+        issued = {d.event_id for d in self.documents}
+        return [e for e in self.timeline if e.letter_title and e.event_id not in issued]
+
+    @property
+    def can_reissue(self) -> bool:
+        """重新签发 is for the city's reviewers and the administrators."""
+        return self.user is not None and self.user.has_role(*REISSUERS)
 
     @cached_property
     def documents(self) -> list[Document]:

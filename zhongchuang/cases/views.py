@@ -33,6 +33,9 @@ from zhongchuang.cases.forms import ActionForm, UploadForm, action_form, draft_f
 from zhongchuang.catalogue import queries as catalogue_queries
 from zhongchuang.documents import letters as letter_service
 from zhongchuang.documents import pdf as pdf_service
+from zhongchuang.documents import queries as document_queries
+from zhongchuang.documents.api import pdf_response
+from zhongchuang.documents.forms import ReissueForm
 from zhongchuang.errors import (
     DomainError,
     Forbidden,
@@ -43,6 +46,7 @@ from zhongchuang.errors import (
 )
 from zhongchuang.runtime import today
 from zhongchuang.web.i18n import gettext as _
+from zhongchuang.workflow.letters import DOCUMENT_KIND
 from zhongchuang.workflow.machine import ACTIONS, action_label, state_label
 
 bp = Blueprint("cases", __name__, template_folder="templates")
@@ -132,6 +136,7 @@ def _render(
             publish_url=_publish_url(page),
             max_upload_mb=attachments.max_upload_bytes() // (1024 * 1024),
             accept=attachments.ACCEPT,
+            reissue_form=ReissueForm(formdata=None) if page.can_reissue else None,
         ),
         status,
     )
@@ -357,5 +362,8 @@ def letter(case_id: int, event_id: int):  # noqa: ANN201
 @login_required
 def letter_pdf(case_id: int, event_id: int) -> Response:
     view = letter_service.letter_for(_user(), case_id, event_id)
+    issued = document_queries.issued_for_event(view.case, event_id, DOCUMENT_KIND[view.letter.kind])
+    if issued is not None:  # the signed 文书, as issued
+        return pdf_response(document_queries.DocumentFile(view.case, issued))
     data = letter_service.letter_pdf(view)
     return _pdf_response(data, f"{view.case.number}-{view.letter.title}.pdf")

@@ -121,7 +121,9 @@ def issuer_of(case: Application, role: str | None) -> Issuer:
 def all_issuers() -> list[Issuer]:
     return list(
         db.session.execute(
-            sa.select(Issuer).order_by(Issuer.level.desc(), Issuer.district, Issuer.id)
+            sa.select(Issuer).order_by(
+                sa.case((Issuer.level == "city", 0), else_=1), Issuer.district, Issuer.id
+            )
         ).scalars()
     )
 

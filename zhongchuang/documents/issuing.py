@@ -48,6 +48,8 @@ from zhongchuang.workflow.letters import LETTER_KIND, document_number
 
 #: Where the QR code of a document points: its public verification page.
 VERIFY_PATH = "/verify/d/"
+#: Who may reissue a document (重新签发).
+REISSUERS = ("city_reviewer", "admin")
 #: Documents issued by the city's office whatever role took the decision.
 CITY_KINDS = frozenset({"approval", "certificate"})
 
@@ -158,7 +160,7 @@ def reissue(user: User, case_id: int, document_id: int, reason: str) -> Document
     """重新签发: a new document (new number, today's date, the office as it is now) in
     place of ``document_id``, which becomes ``superseded``. The city's reviewers and the
     administrators may; the reason is required and audited."""
-    if not user.has_role("city_reviewer", "admin"):
+    if not user.has_role(*REISSUERS):
         raise Forbidden("只有市级审核人员或系统管理员可以重新签发文书。")
     case = get_visible(user, case_id)
     old = db.session.execute(

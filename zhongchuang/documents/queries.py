@@ -49,3 +49,20 @@ def document_file(user: User, case_id: int, document_id: int) -> DocumentFile:
     if doc is None:
         raise NotFound("未找到该文书。")
     return DocumentFile(case, doc)
+
+
+def issued_for_event(case: Application, event_id: int, kind: str) -> Document | None:
+    """The valid document of ``kind`` a decision issued, with its PDF (``None`` for a
+    decision taken before documents were issued)."""
+    return db.session.execute(
+        sa.select(Document)
+        .options(undefer(Document.pdf))
+        .where(
+            Document.application_id == case.id,
+            Document.event_id == event_id,
+            Document.kind == kind,
+            Document.status == "valid",
+        )
+        .order_by(Document.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()

@@ -3,14 +3,15 @@ public verification page (扫码核验) — by the QR code's token, by hash, or 
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from zhongchuang.documents import queries, verification
+from zhongchuang.documents import issuing, queries, verification
 from zhongchuang.documents.api import pdf_response, read_upload
-from zhongchuang.documents.forms import VerifyForm
-from zhongchuang.errors import DomainError
+from zhongchuang.documents.forms import ReissueForm, VerifyForm
+from zhongchuang.errors import DomainError, Forbidden
 from zhongchuang.extensions import limiter
+from zhongchuang.web.i18n import gettext as _
 
 bp = Blueprint("documents", __name__, template_folder="templates")
 
@@ -19,6 +20,29 @@ bp = Blueprint("documents", __name__, template_folder="templates")
 @login_required
 def download(case_id: int, document_id: int) -> Response:
     return pdf_response(queries.document_file(current_user, case_id, document_id))
+
+
+@bp.route("/applications/<int:case_id>/documents/<int:document_id>/reissue", methods=["POST"])
+@login_required
+def reissue(case_id: int, document_id: int) -> Response:
+    """重新签发 from the case page (city reviewers and administrators)."""
+    if not current_user.has_role(*issuing.REISSUERS):
+        raise Forbidden("只有市级审核人员或系统管理员可以重新签发文书。")
+    form = ReissueForm()
+    if not form.validate_on_submit():
+        flash(_("请写明重新签发的理由。"), "error")
+    else:
+        try:
+            new = issuing.reissue(current_user, case_id, document_id, form.reason.data or "")
+        except DomainError as exc:
+            if exc.status == 404:
+                raise
+            flash(exc.message, "error")
+        else:
+            flash(
+                _("已重新签发：%(number)s。原文书已标注为已被取代。", number=new.number), "success"
+            )
+    return redirect(url_for("cases.show", case_id=case_id, _anchor="h-documents"))
 
 
 def _lookup_page(key: str):  # noqa: ANN202
