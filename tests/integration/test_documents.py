@@ -390,3 +390,13 @@ def test_the_letter_pdf_of_a_decision_is_its_signed_document(client, world, fact
     assert hashlib.sha256(pdf.data).hexdigest() == doc.sha256  # not a fresh, unsigned draw
     page = client.get(f"/applications/{case.id}").get_data(as_text=True)
     assert page.count('aria-labelledby="h-letters"') == 0  # listed once, as the document
+
+
+def test_the_verification_page_masks_an_organisation_too(client, world, factory):
+    from tests.integration.reviewer_support import recognition_case
+
+    case = recognition_case(factory, world["nanhu"])
+    receipt = next(d for d in _docs(case.id) if d.kind == "receipt")
+    html = client.get(f"/verify/{receipt.sha256}").get_data(as_text=True)
+    assert case.applicant_name not in html
+    assert case.applicant_name[0] + "*" in html

@@ -3,8 +3,9 @@
 A file is valid when its SHA-256 is that of a document issued here AND its signature is
 intact and by a certificate of this install's trust roots; a file changed by one byte
 has another hash and a broken signature. What the public sees of a document: its
-number, kind, issuer, date, status, the case number and the applicant's public name (a
-person's masked) — nothing else.
+number, kind, issuer, date, status, the case number and the applicant's name masked
+(a person's or an organisation's alike: whoever holds the document reads it there) —
+nothing else.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import sqlalchemy as sa
 from zhongchuang.documents import issuing, signing
 from zhongchuang.extensions import db
 from zhongchuang.models import Application, Document
-from zhongchuang.notices.operations import public_name
+from zhongchuang.policy.identity import mask_name
 
 SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 KIND_LABELS = {
@@ -68,7 +69,7 @@ def _public(doc: Document) -> PublicDocument:
         issued_on=doc.issued_on,
         status=doc.status,
         application_number=case.number,
-        applicant=public_name(case),
+        applicant=mask_name(case.applicant_name),
         sha256=doc.sha256,
     )
 
