@@ -497,6 +497,7 @@ CONTRACT = {
     ("get", "/api/v1/applications/{case_id}/documents/{document_id}"),
     ("post", "/api/v1/applications/{case_id}/documents/{document_id}/reissue"),
     ("post", "/api/v1/documents/verify"),
+    ("get", "/api/v1/progress"),
     ("get", "/api/v1/maker-spaces"),
     ("post", "/api/v1/notices"),
     ("get", "/api/v1/notices"),
@@ -523,6 +524,7 @@ PUBLIC = {
     "/api/v1/notices/{notice_id}",
     "/api/v1/notices/{notice_id}/objections",
     "/api/v1/documents/verify",
+    "/api/v1/progress",
 }
 
 

@@ -66,6 +66,7 @@ GET    /verify                                                    -   200 200 20
 POST   /verify                                                    -   422 422 422 422 422 422 422 422 422 422
 GET    /verify/<sha256>                                           -   200 200 200 200 200 200 200 200 200 200
 GET    /verify/d/<token>                                          -   404 404 404 404 404 404 404 404 404 404
+GET    /progress                                                  -   200 200 200 200 200 200 200 200 200 200
 GET    /roster/template.xlsx                                      -   200 200 200 200 200 200 200 200 200 200
 GET    /static/<filename>                                         -   200 200 200 200 200 200 200 200 200 200
 GET    /lang/<code>                                               -   302 302 302 302 302 302 302 302 302 302
@@ -201,6 +202,7 @@ GET    /api/v1/applications/<case_id>/documents                   M   401 200 40
 GET    /api/v1/applications/<case_id>/documents/<document_id>     M   401 200 404 200 404 200 404 200 404 200
 POST   /api/v1/applications/<case_id>/documents/<document_id>/reissue M   401 403 403 403 403 403 403   - 403   -
 POST   /api/v1/documents/verify                                   -   422 422 422 422 422 422 422 422 422 422
+GET    /api/v1/progress                                           -   422 422 422 422 422 422 422 422 422 422
 POST   /api/v1/applications/<case_id>/experts                     M   401 403 403 403 403 403 403   - 403 403
 POST   /api/v1/applications/<case_id>/roster                      R   401   - 404 403 403 403 403 403 403 403
 POST   /api/v1/applications/<case_id>/identity-reveal             P   401 403 404   - 404 404 404   - 403 403

@@ -21,6 +21,7 @@ def register_api(app: Flask) -> None:
     from zhongchuang.catalogue import api as catalogue_api
     from zhongchuang.documents import api as documents_api
     from zhongchuang.notices import api as notices_api
+    from zhongchuang.public import api as public_api
 
     # Chinese text unescaped in every JSON answer (API.md conventions).
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
@@ -31,6 +32,7 @@ def register_api(app: Flask) -> None:
         cases_api,
         documents_api,
         notices_api,
+        public_api,
         admin_api,
         reveal_api,
     ):

@@ -160,6 +160,9 @@ class TimeLimitSchema(BaseSchema):
 
 class ApplicationSchema(ApplicationSummarySchema):
     data = fields.Dict()
+    query_code = fields.String(
+        allow_none=True, metadata={"description": "查询码 of 办件进度查询 (from 受理 on)"}
+    )
     eligible = fields.Boolean(allow_none=True)
     attachments = fields.List(fields.Nested(AttachmentSchema))
     explanation = fields.List(fields.Nested(RuleLineSchema), allow_none=True)
@@ -498,6 +501,7 @@ def detail_json(user: User, case: Application) -> dict[str, Any]:
         allowed_actions=now.allowed,
         submit_blockers=now.submit_blockers,
         history=history(user, case),
+        query_code=case.query_code,
     )
     limit = time_limits.time_limit(case, today())
     out["time_limit"] = limit.as_json() if limit is not None else None

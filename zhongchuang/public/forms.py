@@ -13,6 +13,24 @@ from zhongchuang.cases.form_fields import build_program_form
 from zhongchuang.web.i18n import lazy_gettext as _l
 
 
+class ProgressForm(FlaskForm):
+    """办件进度查询: a GET form (it changes nothing), so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    number = StringField(
+        _l("申报编号"),
+        validators=[DataRequired(_l("请填写申报编号。")), Length(max=30)],
+        description=_l("以 ZC 开头，见受理通知书或您的申报页面。"),
+    )
+    code = StringField(
+        _l("查询码"),
+        validators=[DataRequired(_l("请填写查询码。")), Length(max=10)],
+        description=_l("6 位字母和数字，印在受理通知书上。"),
+    )
+
+
 class ObjectionForm(FlaskForm):
     application_id = SelectField(_l("对哪一件申报提出异议"), validators=[DataRequired()])
     contact_name = StringField(

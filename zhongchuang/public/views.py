@@ -8,6 +8,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
 from zhongchuang.accounts.views import apply_field_errors
+from zhongchuang.cases import progress as case_progress
 from zhongchuang.cases.eligibility import self_check
 from zhongchuang.catalogue import queries as catalogue_queries
 from zhongchuang.catalogue.materials import materials_document
@@ -16,7 +17,7 @@ from zhongchuang.errors import DomainError, ValidationFailed
 from zhongchuang.extensions import limiter
 from zhongchuang.forms.choices import to_choices
 from zhongchuang.notices import operations as notices
-from zhongchuang.public.forms import ObjectionForm, self_check_form
+from zhongchuang.public.forms import ObjectionForm, ProgressForm, self_check_form
 from zhongchuang.runtime import today
 from zhongchuang.web.i18n import gettext as _
 from zhongchuang.workflow.machine import to_svg
@@ -150,3 +151,24 @@ def notice(notice_id: int):  # noqa: ANN201
 @bp.route("/maker-spaces")
 def maker_spaces():  # noqa: ANN201
     return render_template("public/maker_spaces.html", spaces=catalogue_queries.maker_spaces())
+
+
+#: 办件进度查询 per client address: enough for a person, too few to guess codes.
+PROGRESS_LIMIT = "10 per minute"
+
+
+@bp.route("/progress")
+@limiter.limit(PROGRESS_LIMIT, exempt_when=lambda: "number" not in request.args)
+def progress():  # noqa: ANN201
+    """办件进度查询 without login: number + 查询码 → the case's steps, nothing personal."""
+    form = ProgressForm(request.args)
+    result = None
+    status = 200
+    if "number" in request.args:
+        if form.validate():
+            result = case_progress.progress_of(form.number.data, form.code.data)
+            if result is None:
+                status = 404
+        else:
+            status = 422
+    return render_template("public/progress.html", form=form, result=result, status=status), status

@@ -17,6 +17,8 @@ def navigation(user: Any) -> list[dict[str, Any]]:
         items.append({"label": _("公示公告"), "href": url_for("public.notices")})
     if "public.maker_spaces" in endpoints:
         items.append({"label": _("众创空间名录"), "href": url_for("public.maker_spaces")})
+    if "public.progress" in endpoints:
+        items.append({"label": _("办件进度查询"), "href": url_for("public.progress")})
     if not getattr(user, "is_authenticated", False):
         return items
     roles = set(user.roles)
