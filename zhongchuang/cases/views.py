@@ -8,7 +8,6 @@ then renders or redirects. A refused action re-renders the page with the reason.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from flask import (
     Blueprint,
@@ -34,8 +33,8 @@ from zhongchuang.catalogue import queries as catalogue_queries
 from zhongchuang.documents import letters as letter_service
 from zhongchuang.documents import pdf as pdf_service
 from zhongchuang.documents import queries as document_queries
-from zhongchuang.documents.api import pdf_response
 from zhongchuang.documents.forms import ReissueForm
+from zhongchuang.documents.http import document_download
 from zhongchuang.errors import (
     DomainError,
     Forbidden,
@@ -45,6 +44,7 @@ from zhongchuang.errors import (
     VersionConflict,
 )
 from zhongchuang.runtime import today
+from zhongchuang.web.downloads import pdf_download
 from zhongchuang.web.i18n import gettext as _
 from zhongchuang.workflow.letters import DOCUMENT_KIND
 from zhongchuang.workflow.machine import ACTIONS, action_label, state_label
@@ -314,20 +314,6 @@ def download(case_id: int, attachment_id: int) -> Response:
 # --- printing: the summary and decision letters ---------------------------------------------
 
 
-def _pdf_response(data: bytes, filename: str) -> Response:
-    resp = Response(data, mimetype="application/pdf")
-    resp.headers["Content-Disposition"] = _disposition(filename)
-    resp.headers["Cache-Control"] = "private, no-store"
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    return resp
-
-
-def _disposition(filename: str) -> str:
-
-    ascii_name = "".join(c if c.isascii() and c.isalnum() or c in "-_." else "_" for c in filename)
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-
-
 @bp.route("/applications/<int:case_id>/summary")
 @login_required
 def summary(case_id: int):  # noqa: ANN201
@@ -342,7 +328,7 @@ def summary(case_id: int):  # noqa: ANN201
 def summary_pdf(case_id: int) -> Response:
     page = case_view.case_page(_user(), case_id)
     data = pdf_service.render(case_view.summary_document(page))
-    return _pdf_response(data, f"{page.case.number}-申报摘要.pdf")
+    return pdf_download(data, f"{page.case.number}-申报摘要.pdf")
 
 
 @bp.route("/applications/<int:case_id>/letters/<int:event_id>")
@@ -364,6 +350,6 @@ def letter_pdf(case_id: int, event_id: int) -> Response:
     view = letter_service.letter_for(_user(), case_id, event_id)
     issued = document_queries.issued_for_event(view.case, event_id, DOCUMENT_KIND[view.letter.kind])
     if issued is not None:  # the signed 文书, as issued
-        return pdf_response(document_queries.DocumentFile(view.case, issued))
+        return document_download(document_queries.DocumentFile(view.case, issued))
     data = letter_service.letter_pdf(view)
-    return _pdf_response(data, f"{view.case.number}-{view.letter.title}.pdf")
+    return pdf_download(data, f"{view.case.number}-{view.letter.title}.pdf")

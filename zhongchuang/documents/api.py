@@ -4,7 +4,6 @@ verification of a file (no auth; rate limited)."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from flask import Response, url_for
 from flask_smorest.fields import Upload
@@ -13,7 +12,7 @@ from marshmallow import fields, validate
 from zhongchuang.api.auth import current_api_user, require_auth
 from zhongchuang.api.schemas import ApiBlueprint, BaseSchema, document_problems
 from zhongchuang.documents import issuing, queries, verification
-from zhongchuang.errors import UnsupportedFileType, UploadTooLarge, ValidationFailed
+from zhongchuang.documents.http import document_download, read_upload
 from zhongchuang.extensions import limiter
 from zhongchuang.models import Document, User
 
@@ -24,8 +23,6 @@ blp = ApiBlueprint(
     description="文书 Documents: issued, signed, verifiable",
 )
 ID = "int(max=2147483647)"
-#: A document of this system is a few hundred KB at most; a larger upload is not one.
-MAX_VERIFY_BYTES = 10 * 1024 * 1024
 VERIFY_LIMIT = "30 per minute"
 
 
@@ -103,7 +100,7 @@ def list_documents(case_id: int) -> list[dict[str, Any]]:
 def download_document(case_id: int, document_id: int) -> Response:
     """The signed PDF of one document. 下载文书"""
     found = queries.document_file(_user(), case_id, document_id)
-    return pdf_response(found)
+    return document_download(found)
 
 
 class ReissueSchema(BaseSchema):
@@ -118,29 +115,6 @@ class ReissueSchema(BaseSchema):
 def reissue_document(body: dict, case_id: int, document_id: int) -> dict[str, Any]:
     """Reissue a document: a new number, the old one ``superseded``. 重新签发"""
     return document_json(issuing.reissue(_user(), case_id, document_id, body["reason"]))
-
-
-def pdf_response(found: queries.DocumentFile) -> Response:
-    """The PDF as issued, as a download, never cached by a shared cache."""
-    resp = Response(found.document.pdf, mimetype="application/pdf")
-    ascii_name = f"{found.case.number}-{found.document.kind}-{found.document.serial}.pdf"
-    resp.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(found.filename)}"
-    )
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
-
-
-def read_upload(upload: Any) -> bytes:
-    """An uploaded file's bytes, refused when too large or not a PDF (by its content)."""
-    if not hasattr(upload, "stream"):
-        raise ValidationFailed("请选择要核验的 PDF 文件。", errors={"file": ["须为上传的文件。"]})
-    data = upload.stream.read(MAX_VERIFY_BYTES + 1)
-    if len(data) > MAX_VERIFY_BYTES:
-        raise UploadTooLarge("文件超过 10 MB，不是本系统签发的文书。")
-    if not data.startswith(b"%PDF-"):
-        raise UnsupportedFileType("只能核验 PDF 文件。")
-    return bytes(data)
 
 
 @blp.route("/documents/verify", methods=["POST"])

@@ -40,12 +40,6 @@ class LetterView:
     policy_id: int
 
 
-def issuer_for(case: Application, role: str | None) -> str:
-    """The issuing office's name as printed on a draft letter: the office of the case's
-    district for a county decision, the city's otherwise (``documents.issuers``)."""
-    return issuers.issuer_of(case, role).name
-
-
 def _rules(case: Application, cited_rules: list[str], kind: LetterKind) -> list[RuleLine]:
     """The rule lines a letter lists: a rejection only the failed ones (those cited, else
     every failed rule); 不予受理 and the notices none."""

@@ -23,14 +23,6 @@ from zhongchuang.models import Application, Document
 from zhongchuang.policy.identity import mask_name
 
 SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
-KIND_LABELS = {
-    "receipt": "受理通知书",
-    "decline": "不予受理决定书",
-    "correction": "补正告知书",
-    "approval": "核准（认定）决定书",
-    "rejection": "不予支持决定书",
-    "certificate": "众创空间认定证书",
-}
 
 SUPERSEDED = "该文书确由本系统签发，但已被重新签发的文书取代，请以新文书为准。"
 

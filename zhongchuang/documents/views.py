@@ -7,8 +7,8 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user, login_required
 
 from zhongchuang.documents import issuing, queries, verification
-from zhongchuang.documents.api import pdf_response, read_upload
 from zhongchuang.documents.forms import ReissueForm, VerifyForm
+from zhongchuang.documents.http import document_download, read_upload
 from zhongchuang.errors import DomainError, Forbidden
 from zhongchuang.extensions import limiter
 from zhongchuang.web.i18n import gettext as _
@@ -19,7 +19,7 @@ bp = Blueprint("documents", __name__, template_folder="templates")
 @bp.route("/applications/<int:case_id>/documents/<int:document_id>.pdf")
 @login_required
 def download(case_id: int, document_id: int) -> Response:
-    return pdf_response(queries.document_file(current_user, case_id, document_id))
+    return document_download(queries.document_file(current_user, case_id, document_id))
 
 
 @bp.route("/applications/<int:case_id>/documents/<int:document_id>/reissue", methods=["POST"])

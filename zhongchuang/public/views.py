@@ -3,8 +3,6 @@ recognised maker spaces. No login needed."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
 from zhongchuang.accounts.views import apply_field_errors
@@ -19,6 +17,7 @@ from zhongchuang.forms.choices import to_choices
 from zhongchuang.notices import operations as notices
 from zhongchuang.public.forms import ObjectionForm, ProgressForm, self_check_form
 from zhongchuang.runtime import today
+from zhongchuang.web.downloads import pdf_download
 from zhongchuang.web.i18n import gettext as _
 from zhongchuang.workflow.machine import to_svg
 
@@ -70,15 +69,12 @@ def program_materials_pdf(code: str) -> Response:
     if view is None:
         abort(404)
     data = pdf.render(materials_document(view))
-    filename = f"{view.program.name}-材料清单.pdf"
-    ascii_name = f"{view.program.code}-materials.pdf"
-    resp = Response(data, mimetype="application/pdf")
-    resp.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    return pdf_download(
+        data,
+        f"{view.program.name}-材料清单.pdf",
+        ascii_name=f"{view.program.code}-materials.pdf",
+        private=False,
     )
-    resp.headers["Cache-Control"] = "no-cache"
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    return resp
 
 
 @bp.route("/programs/<code>/workflow.svg")
