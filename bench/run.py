@@ -2,7 +2,7 @@
 
 Default (quick): SQLite, 100,000 cases — pages, API, writes and audit verification, each
 read against the bare baseline; the roster import (20,000 rows, SQLite); a decision
-letter's PDF (warm and in a fresh process).
+letter's PDF (warm and in a fresh process); 政策体检 for a graduate with 50 earlier cases.
 
 ``--full``: PostgreSQL, 10,000 and 1,000,000 cases — the same latency suite on both, the
 ratio between the two scales, throughput (gunicorn with 2 workers under wrk), the roster
@@ -48,6 +48,16 @@ def _roster(rows: int, postgres: bool) -> str:
 def _documents() -> str:
     args = [PYTHON, "-m", "bench.bench_documents"]
     print("\n== decision letter PDF ==", flush=True)
+    proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=False)
+    print(proc.stdout + proc.stderr[-2000:])
+    return proc.stdout
+
+
+def _services(postgres: bool) -> str:
+    args = [PYTHON, "-m", "bench.bench_services"]
+    if not postgres:
+        args.append("--no-postgres")
+    print("\n== 政策体检 (policy check) ==", flush=True)
     proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=False)
     print(proc.stdout + proc.stderr[-2000:])
     return proc.stdout
@@ -163,6 +173,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--no-throughput", action="store_true")
     p.add_argument("--no-roster", action="store_true")
     p.add_argument("--no-documents", action="store_true")
+    p.add_argument("--no-services", action="store_true", help="no 政策体检 figures")
     p.add_argument(
         "--report", action="store_true", help="print the table from the saved results only"
     )
@@ -191,6 +202,8 @@ def main(argv: list[str] | None = None) -> None:
             _roster(100_000, postgres=True)
         if not args.no_documents:
             _documents()
+        if not args.no_services:
+            _services(postgres=True)
     else:
         runs = args.runs or 30
         results.append(_latency(100_000, "sqlite", runs, args.regenerate, 3))
@@ -198,6 +211,8 @@ def main(argv: list[str] | None = None) -> None:
             _roster(20_000, postgres=False)
         if not args.no_documents:
             _documents()
+        if not args.no_services:
+            _services(postgres=False)
     print("\n" + "\n".join(table(results)))
     verdicts = check(results)
     if verdicts:

@@ -498,6 +498,7 @@ CONTRACT = {
     ("post", "/api/v1/applications/{case_id}/documents/{document_id}/reissue"),
     ("post", "/api/v1/documents/verify"),
     ("get", "/api/v1/progress"),
+    ("post", "/api/v1/eligibility-check"),
     ("get", "/api/v1/maker-spaces"),
     ("post", "/api/v1/notices"),
     ("get", "/api/v1/notices"),

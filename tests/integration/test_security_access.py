@@ -101,6 +101,7 @@ POST   /me/notifications/<notification_id>/read                   M   302   - 40
 # --- the applicant's workspace --------------------------------------------------------------------------------
 GET    /applicant                                                 -   302 200 200 403 403 403 403 403 403 403
 GET    /me                                                        -   302 200 200 403 403 403 403 403 403 403
+GET    /me/policy-check                                           -   302 200 200 403 403 403 403 403 403 403
 GET    /apply/<code>                                              M   302 200 403 403 403 403 403 403 403 403
 POST   /apply/<code>                                              M   302   - 403 403 403 403 403 403 403 403
 # --- one case -------------------------------------------------------------------------------------------------
@@ -203,6 +204,7 @@ GET    /api/v1/applications/<case_id>/documents/<document_id>     M   401 200 40
 POST   /api/v1/applications/<case_id>/documents/<document_id>/reissue M   401 403 403 403 403 403 403   - 403   -
 POST   /api/v1/documents/verify                                   -   422 422 422 422 422 422 422 422 422 422
 GET    /api/v1/progress                                           -   422 422 422 422 422 422 422 422 422 422
+POST   /api/v1/eligibility-check                                  -   401   -   - 403 403 403 403 403 403 403
 POST   /api/v1/applications/<case_id>/experts                     M   401 403 403 403 403 403 403   - 403 403
 POST   /api/v1/applications/<case_id>/roster                      R   401   - 404 403 403 403 403 403 403 403
 POST   /api/v1/applications/<case_id>/identity-reveal             P   401 403 404   - 404 404 404   - 403 403

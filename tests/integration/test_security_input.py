@@ -217,6 +217,7 @@ def test_text_stored_from_a_form_comes_back_escaped(app, world, post_form, login
 #: Who calls each operation (the role that reaches its checks), by path prefix and method.
 API_CALLER = {
     "POST /api/v1/applications": "person_b",
+    "POST /api/v1/eligibility-check": "ent_e",
     "PATCH /api/v1/applications/{case_id}": "ent_e",
     "POST /api/v1/applications/{case_id}/actions/{action}": "county",
     "POST /api/v1/applications/{case_id}/experts": "city",

@@ -18,6 +18,7 @@ def register_api(app: Flask) -> None:
     from zhongchuang.admin import api as admin_api
     from zhongchuang.api import docs
     from zhongchuang.cases import api as cases_api
+    from zhongchuang.cases import service_api
     from zhongchuang.catalogue import api as catalogue_api
     from zhongchuang.documents import api as documents_api
     from zhongchuang.notices import api as notices_api
@@ -30,6 +31,7 @@ def register_api(app: Flask) -> None:
         accounts_api,
         catalogue_api,
         cases_api,
+        service_api,
         documents_api,
         notices_api,
         public_api,

@@ -9,7 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from zhongchuang.accounts.views import apply_field_errors
-from zhongchuang.cases import eligibility, workspace
+from zhongchuang.cases import eligibility, policy_check, workspace
 from zhongchuang.cases import engine as cases
 from zhongchuang.cases.forms import draft_form_class
 from zhongchuang.catalogue import queries as catalogue_queries
@@ -72,6 +72,16 @@ def mark_all_read():  # noqa: ANN201
     return redirect(url_for("applicant.notifications"))
 
 
+@bp.route("/me/policy-check")
+@login_required
+def check():  # noqa: ANN201
+    """政策体检: every program open today, judged on what the system holds."""
+    user = _applicant()
+    rows = policy_check.policy_check(user)
+    counts = {s: sum(1 for r in rows if r.result.status == s) for s in policy_check.STATUSES}
+    return render_template("applicant/policy_check.html", rows=rows, counts=counts, on=today())
+
+
 @bp.route("/apply/<code>", methods=["GET", "POST"])
 @login_required
 def apply(code: str):  # noqa: ANN201
@@ -82,6 +92,8 @@ def apply(code: str):  # noqa: ANN201
     form = draft_form_class(spec, catalogue_queries.maker_space_choices())()
     status = 200
     result = None
+    if request.method == "GET" and request.args.get("prefill"):
+        form.fill(policy_check.known_values(user, program))
     if request.method == "POST":
         if form.validate_on_submit():
             if request.form.get("do") == "check":

@@ -163,6 +163,9 @@ class FieldSpec(_Model):
     max: Decimal | None = None
     choices: list[ChoiceSpec] | None = None
     help: str | None = None
+    #: The field describes the applicant, not the claim (毕业院校, 企业信用代码, 所在众创空间):
+    #: the policy check and a new form take it from the applicant's earlier cases.
+    profile: bool = False
 
 
 class AttachmentSpec(_Model):

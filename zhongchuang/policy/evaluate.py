@@ -40,6 +40,9 @@ class RuleResult:
     article: str | None
     passed: bool
     message: str
+    #: ``False`` when the rule could not be judged (a field missing or invalid, no roster
+    #: yet): the policy check answers “unknown” rather than “ineligible” for it.
+    decided: bool = True
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -187,6 +190,7 @@ class _Evaluator:
                         self.default_article,
                         False,
                         cite(message, self.default_article),
+                        decided=False,
                     )
                 )
 
@@ -208,7 +212,7 @@ class _Evaluator:
                 self.fail(spec.id, spec.article, exc.message)
                 continue
             except Undecidable as exc:
-                self.fail(spec.id, spec.article, exc.message)
+                self.fail(spec.id, spec.article, exc.message, decided=False)
                 continue
             template = spec.message.passed if outcome.passed else spec.message.failed
             message = render(template, outcome)
@@ -216,8 +220,8 @@ class _Evaluator:
                 RuleResult(spec.id, spec.article, outcome.passed, cite(message, spec.article))
             )
 
-    def fail(self, rule: str, article: str | None, message: str) -> None:
-        self.lines.append(RuleResult(rule, article, False, cite(message, article)))
+    def fail(self, rule: str, article: str | None, message: str, *, decided: bool = True) -> None:
+        self.lines.append(RuleResult(rule, article, False, cite(message, article), decided))
 
     def amount(self) -> Decimal | None:
         spec = self.program.amount

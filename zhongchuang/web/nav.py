@@ -24,6 +24,7 @@ def navigation(user: Any) -> list[dict[str, Any]]:
     roles = set(user.roles)
     if "applicant" in roles and "applicant.cases" in endpoints:
         items.append({"label": _("我的申报"), "href": url_for("applicant.cases")})
+        items.append({"label": _("政策体检"), "href": url_for("applicant.check")})
     staff = roles & {"county_reviewer", "city_reviewer", "expert", "finance"}
     if staff and "reviewer.queue" in endpoints:
         count = queue_count(user)
